@@ -1,0 +1,277 @@
+"""Sans-IO AMQP 0-9-1 framing and content assembly. No sockets, no event loop, no clock.
+
+``AMQPConnection(role)`` takes the bytes a peer sent and returns events: the protocol
+header, methods, content-bearing methods with their complete body, heartbeats. A
+protocol violation does not raise: it ends the returned list with a
+:class:`~lavinmq.amqp.events.Event` subclass :class:`FrameRejected`, so the events parsed
+before the bad frame in the same read are still handled. A ``HardError`` stops parsing
+for good; a ``SoftError`` (e.g. a body over the size limit) concerns one channel, whose
+frames are then discarded until :meth:`AMQPConnection.reset_channel`.
+
+Buffering is O(bytes read): when a frame is larger than what has arrived, chunks are
+collected in a list and joined once the frame is complete (no re-copy per read).
+"""
+
+from __future__ import annotations
+
+import enum
+import struct
+from dataclasses import dataclass
+
+from lavinmq.amqp.constants import (
+    FRAME_BODY,
+    FRAME_END,
+    FRAME_HEADER,
+    FRAME_HEARTBEAT,
+    FRAME_METHOD,
+    PROTOCOL_HEADER,
+)
+from lavinmq.amqp.errors import (
+    AMQPError,
+    ChannelError,
+    CommandInvalid,
+    FrameError,
+    NotImplemented_,
+    PreconditionFailed,
+    SyntaxError_,
+    UnexpectedFrame,
+)
+from lavinmq.amqp.events import (
+    ContentReceived,
+    Event,
+    HeartbeatReceived,
+    MethodReceived,
+    ProtocolHeaderReceived,
+)
+from lavinmq.amqp.properties import EMPTY, validate
+from lavinmq.amqp.spec import METHODS, Method
+
+_FRAME = struct.Struct(">BHI")
+_METHOD_INDEX = struct.Struct(">I")
+_CONTENT_HEADER = struct.Struct(">HHQ")
+_unpack_frame = _FRAME.unpack_from
+_unpack_index = _METHOD_INDEX.unpack_from
+DEFAULT_FRAME_MAX = 131072
+CHANNEL_CLASS = 20
+
+
+class Role(enum.Enum):
+    """Which side of the connection this codec plays."""
+
+    CLIENT = "client"
+    SERVER = "server"
+
+
+@dataclass(slots=True)
+class FrameRejected(Event):
+    """The peer broke the protocol. ``channel`` is 0 for connection-level errors."""
+
+    channel: int
+    error: AMQPError
+
+
+class _Partial:
+    """A content-bearing method waiting for its header and body frames."""
+
+    __slots__ = ("body_size", "method", "parts", "properties", "received")
+
+    def __init__(self, method: Method) -> None:
+        self.method = method
+        self.properties: bytes | None = None
+        self.body_size = 0
+        self.received = 0
+        self.parts: list[bytes] = []
+
+
+class AMQPConnection:
+    """Frame parser and content assembler for one AMQP connection.
+
+    Args:
+        role: ``Role.SERVER`` expects a protocol header first and accepts only methods a
+            client may send; ``Role.CLIENT`` the reverse.
+        frame_max: the largest frame accepted, header and end byte included.
+        max_body_size: the largest message body accepted (0: no limit); larger bodies are
+            rejected with a channel-level PRECONDITION_FAILED.
+    """
+
+    def __init__(
+        self, role: Role, frame_max: int = DEFAULT_FRAME_MAX, max_body_size: int = 0
+    ) -> None:
+        self.role = role
+        self.frame_max = frame_max
+        self.max_body_size = max_body_size
+        self._awaiting_header = role is Role.SERVER
+        self._chunks: list[bytes] = []
+        self._buffered = 0
+        self._need = 0
+        self._partials: dict[int, _Partial] = {}
+        self._discarding: set[int] = set()
+        self._failed = False
+
+    def receive_data(self, data: bytes) -> list[Event]:
+        """Feed bytes from the peer; return every event they complete, in order."""
+        if self._failed:
+            return []
+        if self._chunks:
+            self._chunks.append(data)
+            self._buffered += len(data)
+            if self._buffered < self._need:
+                return []
+            data = b"".join(self._chunks)
+            self._chunks.clear()
+        events: list[Event] = []
+        pos = self._parse(data, events)
+        if pos < len(data):
+            rest = data[pos:]
+            self._chunks.append(rest)
+            self._buffered = len(rest)
+        return events
+
+    def discard_channel(self, channel: int) -> None:
+        """Drop frames on ``channel`` (after the server closed it) except Channel.Close[-Ok]."""
+        self._discarding.add(channel)
+        self._partials.pop(channel, None)
+
+    def reset_channel(self, channel: int) -> None:
+        """Forget all state of ``channel`` (it was closed, its number may be reused)."""
+        self._discarding.discard(channel)
+        self._partials.pop(channel, None)
+
+    def _parse(self, data: bytes, events: list[Event]) -> int:
+        pos = 0
+        if self._awaiting_header:
+            if len(data) < 8:
+                self._need = 8
+                return 0
+            if data[:8] != PROTOCOL_HEADER:
+                self._fail(events, 0, CommandInvalid("bad protocol header"))
+                return len(data)
+            self._awaiting_header = False
+            events.append(ProtocolHeaderReceived())
+            pos = 8
+        end_data = len(data)
+        frame_max = self.frame_max
+        while end_data - pos >= 8:
+            frame_type, channel, size = _unpack_frame(data, pos)
+            if size + 8 > frame_max:
+                self._fail(events, 0, FrameError(f"frame size {size + 8} > frame_max {frame_max}"))
+                return end_data
+            end = pos + 7 + size
+            if end >= end_data:
+                self._need = end + 1 - pos
+                return pos
+            if data[end] != FRAME_END:
+                self._fail(events, 0, FrameError("frame end byte is not 0xCE"))
+                return end_data
+            try:
+                self._frame(frame_type, channel, data, pos + 7, end, events)
+            except AMQPError as exc:
+                self._fail(events, channel if exc.reply_code < 500 else 0, exc)
+                if self._failed:
+                    return end_data
+            pos = end + 1
+        self._need = 8
+        return pos
+
+    def _fail(self, events: list[Event], channel: int, error: AMQPError) -> None:
+        events.append(FrameRejected(channel, error))
+        if channel and error.reply_code < 500:
+            self.discard_channel(channel)
+        else:
+            self._failed = True
+
+    def _frame(
+        self, frame_type: int, channel: int, data: bytes, start: int, end: int, events: list[Event]
+    ) -> None:
+        if frame_type == FRAME_METHOD:
+            self._method(channel, data, start, end, events)
+        elif frame_type == FRAME_HEADER:
+            self._header(channel, data, start, end, events)
+        elif frame_type == FRAME_BODY:
+            self._body(channel, data[start:end], events)
+        elif frame_type == FRAME_HEARTBEAT:
+            if channel != 0:
+                raise FrameError("heartbeat frame on a non-zero channel")
+            events.append(HeartbeatReceived())
+        else:
+            raise FrameError(f"unknown frame type {frame_type}")
+
+    def _method(self, channel: int, data: bytes, start: int, end: int, events: list[Event]) -> None:
+        if end - start < 4:
+            raise SyntaxError_("method frame too short")
+        (index,) = _unpack_index(data, start)
+        cls = METHODS.get(index)
+        if cls is None:
+            raise NotImplemented_(f"unknown method {index >> 16}.{index & 0xFFFF}")
+        if channel in self._discarding and cls.CLASS_ID != CHANNEL_CLASS:
+            return
+        if not (cls.FROM_CLIENT if self.role is Role.SERVER else cls.FROM_SERVER):
+            raise CommandInvalid(f"{cls.NAME} may not be sent by the {_peer(self.role)}")
+        if (channel == 0) != (cls.CLASS_ID == 10):
+            where = "channel 0" if channel == 0 else f"channel {channel}"
+            raise CommandInvalid(f"{cls.NAME} not allowed on {where}")
+        if channel in self._partials:
+            raise UnexpectedFrame(f"expected content header on channel {channel}, got {cls.NAME}")
+        try:
+            method = cls.decode(memoryview(data)[start + 4 : end], 0)
+        except (struct.error, IndexError, ValueError) as exc:
+            raise SyntaxError_(f"malformed {cls.NAME}").with_method(cls.CLASS_ID, cls.METHOD_ID) from exc
+        if cls.CONTENT:
+            self._partials[channel] = _Partial(method)
+        else:
+            events.append(MethodReceived(channel, method))
+
+    def _header(self, channel: int, data: bytes, start: int, end: int, events: list[Event]) -> None:
+        if channel in self._discarding:
+            return
+        partial = self._partials.get(channel)
+        if partial is None or partial.properties is not None:
+            raise UnexpectedFrame(f"unexpected content header on channel {channel}")
+        if end - start < 14:
+            raise FrameError("content header frame too short")
+        class_id, weight, body_size = _CONTENT_HEADER.unpack_from(data, start)
+        if class_id != partial.method.CLASS_ID or weight != 0:
+            raise UnexpectedFrame(f"content header class {class_id} does not match the method")
+        properties = data[start + 12 : end]
+        if properties != EMPTY:
+            validate(properties)
+        if self.max_body_size and body_size > self.max_body_size:
+            del self._partials[channel]
+            raise PreconditionFailed(
+                f"message size {body_size} is larger than configured max size "
+                f"{self.max_body_size}",
+                60,
+                40,
+            )
+        partial.properties = properties
+        partial.body_size = body_size
+        if body_size == 0:
+            del self._partials[channel]
+            events.append(ContentReceived(channel, partial.method, properties, b""))
+
+    def _body(self, channel: int, payload: bytes, events: list[Event]) -> None:
+        if channel in self._discarding:
+            return
+        partial = self._partials.get(channel)
+        if partial is None or partial.properties is None:
+            raise UnexpectedFrame(f"unexpected content body on channel {channel}")
+        received = partial.received + len(payload)
+        if received > partial.body_size:
+            raise FrameError("content body exceeds the size in the content header")
+        if received == partial.body_size and not partial.parts:
+            del self._partials[channel]
+            events.append(ContentReceived(channel, partial.method, partial.properties, payload))
+            return
+        partial.parts.append(payload)
+        partial.received = received
+        if received == partial.body_size:
+            del self._partials[channel]
+            body = b"".join(partial.parts)
+            events.append(ContentReceived(channel, partial.method, partial.properties, body))
+
+
+def _peer(role: Role) -> str:
+    return "client" if role is Role.SERVER else "server"
+
+
+__all__ = ["AMQPConnection", "ChannelError", "FrameRejected", "Role"]

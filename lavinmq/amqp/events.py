@@ -1,0 +1,49 @@
+"""Events produced by :class:`lavinmq.amqp.connection.AMQPConnection`.
+
+They are slotted (not frozen) dataclasses: one is built per received message on the hot
+path, and a frozen dataclass's ``object.__setattr__`` init costs about twice as much.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lavinmq.amqp.spec import Method
+
+
+class Event:
+    """Base class of codec events. Don't subclass these outside this module."""
+
+    __slots__ = ()
+
+
+@dataclass(slots=True)
+class ProtocolHeaderReceived(Event):
+    """The peer sent a valid ``AMQP\\x00\\x00\\x09\\x01`` protocol header."""
+
+
+@dataclass(slots=True)
+class MethodReceived(Event):
+    """A method without content."""
+
+    channel: int
+    method: Method
+
+
+@dataclass(slots=True)
+class ContentReceived(Event):
+    """A content-bearing method with its header and complete body.
+
+    ``properties`` is the raw encoded property list (flag word + fields), exactly as the
+    peer sent it, so the broker can store and forward it without re-encoding.
+    """
+
+    channel: int
+    method: Method
+    properties: bytes
+    body: bytes
+
+
+@dataclass(slots=True)
+class HeartbeatReceived(Event):
+    """A heartbeat frame."""
