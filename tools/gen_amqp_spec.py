@@ -267,7 +267,7 @@ METHODS: dict[int, type[Method]] = {{
 
 def generate_constants(spec: dict[str, Any]) -> str:
     lines = [HEADER + '"""AMQP 0-9-1 constants: frame types, sizes and reply codes."""', ""]
-    lines.append(f"PROTOCOL_HEADER = b\"AMQP\\x00\\x00\\x09\\x01\"")
+    lines.append("PROTOCOL_HEADER = b\"AMQP\\x00\\x00\\x09\\x01\"")
     lines.append(f"PORT = {spec['port']}")
     soft, hard = [], []
     for c in spec["constants"]:

@@ -141,7 +141,7 @@ def _encode_int(value: int) -> bytes:
 
 
 def _encode_decimal(value: decimal.Decimal) -> bytes:
-    sign, digits, exponent = value.as_tuple()
+    _sign, _digits, exponent = value.as_tuple()
     if not isinstance(exponent, int):
         raise ValueError(f"cannot encode decimal {value}")
     scale = max(0, -exponent)
