@@ -1,0 +1,77 @@
+"""Durable definitions as AMQP method frames: what to log, how to replay, how to compact.
+
+Each vhost's ``definitions.amqp`` holds the declare/delete/bind/unbind methods of durable
+entities, encoded as the method frames they came in as (server-named queues are logged
+with the name the server gave them). At boot the frames are replayed in order; on
+shutdown and when the log has grown well past the live state, it is rewritten from the
+in-memory state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from lavinmq.amqp import spec
+from lavinmq.amqp.frames import method_frame
+
+if TYPE_CHECKING:
+    from lavinmq.broker.vhost import VHost
+
+LOGGED = (
+    spec.ExchangeDeclare,
+    spec.ExchangeDelete,
+    spec.ExchangeBind,
+    spec.ExchangeUnbind,
+    spec.QueueDeclare,
+    spec.QueueDelete,
+    spec.QueueBind,
+    spec.QueueUnbind,
+)
+
+
+def encode(method: spec.Method) -> bytes:
+    """A definitions-log record: the method frame on channel 0."""
+    return method_frame(0, method)
+
+
+def decode(frame: bytes) -> spec.Method:
+    """Decode a definitions-log record back into its method.
+
+    Raises:
+        ValueError: when the record is not a logged definition method.
+    """
+    if len(frame) < 12 or frame[0] != 1 or frame[-1] != 0xCE:
+        raise ValueError("not a method frame")
+    index = int.from_bytes(frame[7:11], "big")
+    cls = spec.METHODS.get(index)
+    if cls is None or cls not in LOGGED:
+        raise ValueError(f"unexpected method index {index:#x} in definitions log")
+    return cls.decode(memoryview(frame)[11:-1], 0)
+
+
+def snapshot(vhost: VHost) -> Iterator[bytes]:
+    """The records that recreate the vhost's current durable state."""
+    for ex in vhost.exchanges.values():
+        if ex.durable and ex.name and not ex.name.startswith("amq."):
+            yield encode(spec.ExchangeDeclare(
+                exchange=ex.name, type=ex.TYPE, durable=True, auto_delete=ex.auto_delete,
+                internal=ex.internal, arguments=ex.arguments,
+            ))
+    for q in vhost.queues.values():
+        if q.durable and not q.exclusive:
+            yield encode(spec.QueueDeclare(
+                queue=q.name, durable=True, auto_delete=q.auto_delete, arguments=q.arguments
+            ))
+    for ex in vhost.exchanges.values():
+        if not ex.durable:
+            continue
+        for dest, rk, args in ex.bindings():
+            if not dest.durable:
+                continue
+            if dest.IS_QUEUE:
+                yield encode(spec.QueueBind(queue=dest.name, exchange=ex.name, routing_key=rk,
+                                            arguments=args))
+            else:
+                yield encode(spec.ExchangeBind(destination=dest.name, source=ex.name,
+                                               routing_key=rk, arguments=args))

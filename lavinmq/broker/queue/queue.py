@@ -1,0 +1,290 @@
+"""A queue: a message store on disk plus the consumers that drain it.
+
+Messages are never held in RAM: ``publish`` appends the record to the queue's segment
+store; deliveries read it back (mmap) when a consumer has capacity. A queue with a
+million messages costs what an empty one does, plus disk.
+
+Deliveries run in a per-queue loop scheduled once per event-loop iteration (not per
+message), delivering up to ``budget`` messages before yielding so one busy queue can't
+starve the rest of the broker.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from lavinmq.amqp.types import FieldTable
+from lavinmq.broker.interfaces import DeliveryTarget
+from lavinmq.storage import MessageStore
+
+if TYPE_CHECKING:
+    from lavinmq.broker.tick import Tick
+
+log = logging.getLogger(__name__)
+
+
+class Queue:
+    """One AMQP queue."""
+
+    IS_QUEUE: ClassVar[bool] = True
+    __slots__ = (
+        "__weakref__",
+        "arguments",
+        "auto_delete",
+        "deleted",
+        "durable",
+        "exclusive",
+        "name",
+        "owner",
+        "policy",
+        "stat_ack",
+        "stat_deliver",
+        "stat_get",
+        "stat_publish",
+        "stat_redeliver",
+        "stat_reject",
+        "store",
+        "unacked",
+        "vhost_name",
+        "_budget",
+        "_consumers",
+        "_had_consumers",
+        "_on_empty_consumers",
+        "_rr",
+        "_scheduled",
+        "_tick",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        directory: Path,
+        tick: Tick,
+        *,
+        vhost_name: str = "/",
+        durable: bool = False,
+        exclusive: bool = False,
+        auto_delete: bool = False,
+        arguments: FieldTable | None = None,
+        owner: Any = None,
+        segment_size: int = 8 * 1024 * 1024,
+        budget: int = 4096,
+    ) -> None:
+        self.name = name
+        self.vhost_name = vhost_name
+        self.durable = durable
+        self.exclusive = exclusive
+        self.auto_delete = auto_delete
+        self.arguments: FieldTable = arguments or {}
+        self.owner = owner
+        self.policy: Any = None
+        self.store = MessageStore(directory, segment_size)
+        self.unacked = 0
+        self.deleted = False
+        self.stat_publish = self.stat_deliver = self.stat_ack = 0
+        self.stat_get = self.stat_redeliver = self.stat_reject = 0
+        self._tick = tick
+        self._consumers: list[DeliveryTarget] = []
+        self._rr = 0
+        self._scheduled = False
+        self._had_consumers = False
+        self._on_empty_consumers: Any = None
+        self._budget = budget
+
+    def __repr__(self) -> str:
+        return f"<Queue {self.vhost_name}/{self.name}>"
+
+    # -- publishing ---------------------------------------------------------------------
+
+    def publish(self, record: bytes) -> bool:
+        """Append a message record; False when the queue refuses it."""
+        self.store.push(record)
+        self.stat_publish += 1
+        if self._consumers and not self._scheduled:
+            self._scheduled = True
+            self._tick.call_soon(self._deliver_loop)
+        return True
+
+    def request_sync(self) -> None:
+        """The last publish must be fdatasync'ed before it is confirmed."""
+        self._tick.sync(self.store)
+
+    # -- consumers ----------------------------------------------------------------------
+
+    @property
+    def consumers(self) -> list[DeliveryTarget]:
+        return self._consumers
+
+    @property
+    def consumer_count(self) -> int:
+        return len(self._consumers)
+
+    @property
+    def message_count(self) -> int:
+        """Messages ready for delivery (as Queue.DeclareOk reports)."""
+        return self.store.ready
+
+    def has_exclusive_consumer(self) -> bool:
+        return any(c.exclusive for c in self._consumers)
+
+    def add_consumer(self, consumer: DeliveryTarget) -> None:
+        self._consumers.append(consumer)
+        self._consumers.sort(key=lambda c: -c.priority)
+        self._had_consumers = True
+        self.schedule_delivery()
+
+    def remove_consumer(self, consumer: DeliveryTarget) -> None:
+        """Forget a consumer; an auto-delete queue goes away with its last consumer."""
+        try:
+            self._consumers.remove(consumer)
+        except ValueError:
+            return
+        if not self._consumers and self.auto_delete and self._had_consumers:
+            if self._on_empty_consumers is not None:
+                self._tick.call_soon(self._on_empty_consumers)
+
+    def on_last_consumer_gone(self, callback: Any) -> None:
+        """Register the vhost's auto-delete callback."""
+        self._on_empty_consumers = callback
+
+    def schedule_delivery(self) -> None:
+        """A consumer may have gained capacity, or messages were requeued."""
+        if not self._scheduled and self._consumers and not self.deleted:
+            self._scheduled = True
+            self._tick.call_soon(self._deliver_loop)
+
+    def _next_consumer(self) -> DeliveryTarget | None:
+        consumers = self._consumers
+        count = len(consumers)
+        if count == 1:
+            only = consumers[0]
+            return only if only.ready() else None
+        # consumers is sorted by priority: try the highest group first, round-robin
+        # within a group of equal priority (x-priority semantics).
+        i = 0
+        while i < count:
+            prio = consumers[i].priority
+            j = i + 1
+            while j < count and consumers[j].priority == prio:
+                j += 1
+            size = j - i
+            for k in range(size):
+                cand = consumers[i + (self._rr + k) % size]
+                if cand.ready():
+                    self._rr += k + 1
+                    return cand
+            i = j
+        return None
+
+    def _deliver_loop(self) -> None:
+        self._scheduled = False
+        if not self._consumers or self.deleted:
+            return
+        store = self.store
+        shift = store.shift
+        budget = self._budget
+        delivered = acked = 0
+        while delivered < budget:
+            consumer = self._next_consumer()
+            if consumer is None:
+                break
+            item = shift()
+            if item is None:
+                break
+            pos, record, redelivered = item
+            consumer.deliver(self, pos, record, redelivered)
+            delivered += 1
+            if redelivered:
+                self.stat_redeliver += 1
+            if consumer.no_ack:
+                store.ack(pos)
+                acked += 1
+            else:
+                self.unacked += 1
+        if delivered:
+            self.stat_deliver += delivered
+            self.stat_ack += acked
+            self._tick.store_dirty(store)
+            if delivered >= budget and store.ready:
+                self._scheduled = True
+                self._tick.call_soon(self._deliver_loop)
+
+    # -- get / ack / reject -------------------------------------------------------------
+
+    def get(self, no_ack: bool) -> tuple[int, bytes, bool] | None:
+        """Basic.Get: the next ready message, or None."""
+        item = self.store.shift()
+        if item is None:
+            return None
+        self.stat_get += 1
+        if item[2]:
+            self.stat_redeliver += 1
+        if no_ack:
+            self.store.ack(item[0])
+        else:
+            self.unacked += 1
+        self._tick.store_dirty(self.store)
+        return item
+
+    def ack(self, pos: int) -> None:
+        if self.deleted:
+            return
+        self.store.ack(pos)
+        self.unacked -= 1
+        self.stat_ack += 1
+        self._tick.store_dirty(self.store)
+
+    def reject(self, pos: int, requeue: bool) -> None:
+        """Basic.Reject/Nack/Recover of an unacked message."""
+        if self.deleted:
+            return
+        self.unacked -= 1
+        if requeue:
+            self.store.requeue(pos)
+            self.schedule_delivery()
+        else:
+            self.stat_reject += 1
+            self.store.ack(pos)
+        self._tick.store_dirty(self.store)
+
+    def purge(self) -> int:
+        count = self.store.purge()
+        self._tick.store_dirty(self.store)
+        return count
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def delete(self) -> None:
+        """Cancel every consumer and remove the store from disk."""
+        if self.deleted:
+            return
+        self.deleted = True
+        consumers, self._consumers = self._consumers, []
+        for consumer in consumers:
+            consumer.cancel_by_server()
+        self.store.delete()
+
+    def close(self) -> None:
+        """Broker shutdown: flush and close the store, keep it on disk."""
+        self.store.close()
+
+    def details(self) -> dict[str, Any]:
+        """The RabbitMQ management API shape of this queue (without rates)."""
+        store = self.store
+        return {
+            "name": self.name,
+            "vhost": self.vhost_name,
+            "durable": self.durable,
+            "exclusive": self.exclusive,
+            "auto_delete": self.auto_delete,
+            "arguments": self.arguments,
+            "consumers": len(self._consumers),
+            "messages": store.count,
+            "messages_ready": store.ready,
+            "messages_unacknowledged": self.unacked,
+            "message_bytes": store.bytesize,
+            "message_bytes_ready": store.ready_bytesize,
+            "state": "running",
+        }

@@ -1,0 +1,377 @@
+"""A virtual host: its exchanges, queues and bindings, and message routing.
+
+Operations raise ``lavinmq.amqp.errors`` exceptions with RabbitMQ's reply texts; the
+server layer turns them into Channel.Close / Connection.Close. Durable changes are
+appended to the vhost's definitions log as the AMQP method frames they came in as.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lavinmq.amqp import spec
+from lavinmq.amqp.errors import AccessRefused, NotFound, PreconditionFailed, ResourceLocked
+from lavinmq.amqp.types import FieldTable
+from lavinmq.broker import definitions
+from lavinmq.broker.arguments import validate_exchange_arguments, validate_queue_arguments
+from lavinmq.broker.exchange import EXCHANGE_TYPES, DefaultExchange, Exchange
+from lavinmq.broker.message import encode_record
+from lavinmq.broker.queue.queue import Queue
+from lavinmq.storage import DefinitionsLog, dir_name
+
+if TYPE_CHECKING:
+    from lavinmq.broker.tick import Tick
+
+log = logging.getLogger(__name__)
+
+BUILTIN_EXCHANGES = (
+    ("amq.direct", "direct"),
+    ("amq.fanout", "fanout"),
+    ("amq.topic", "topic"),
+    ("amq.headers", "headers"),
+    ("amq.match", "headers"),
+)
+COMPACT_THRESHOLD = 1000
+
+
+def valid_name(name: str) -> bool:
+    """Names are up to 255 bytes of UTF-8 without control characters (no newlines)."""
+    return len(name.encode()) <= 255 and all(" " <= ch != "\x7f" for ch in name)
+
+
+class VHost:
+    """Exchanges, queues and bindings of one virtual host."""
+
+    def __init__(self, name: str, data_dir: Path, tick: Tick, segment_size: int = 8 * 1024 * 1024) -> None:
+        self.name = name
+        self.dir = data_dir / dir_name(name)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._transient_dir = self.dir / "transient"
+        shutil.rmtree(self._transient_dir, ignore_errors=True)
+        self.tick = tick
+        self.segment_size = segment_size
+        self.exchanges: dict[str, Exchange] = {}
+        self.queues: dict[str, Queue] = {}
+        self.default_exchange = DefaultExchange(self.queues.get, name)
+        self.exchanges[""] = self.default_exchange
+        for ex_name, ex_type in BUILTIN_EXCHANGES:
+            self.exchanges[ex_name] = EXCHANGE_TYPES[ex_type](ex_name, name, durable=True)
+        self._log = DefinitionsLog(self.dir / "definitions.amqp")
+        self._log_records = 0
+        self.closed = False
+
+    def __repr__(self) -> str:
+        return f"<VHost {self.name!r}>"
+
+    # -- boot / shutdown ----------------------------------------------------------------
+
+    def load_definitions(self) -> None:
+        """Replay the definitions log, then rewrite it compacted."""
+        replayed = 0
+        for frame in self._log.replay():
+            try:
+                self._replay(definitions.decode(frame))
+                replayed += 1
+            except (ValueError, AccessRefused, NotFound, PreconditionFailed) as exc:
+                log.warning("vhost %s: skipping definition record: %s", self.name, exc)
+        self.compact()
+        log.info("vhost %s: %d definition records, %d queues, %d exchanges", self.name,
+                 replayed, len(self.queues), len(self.exchanges))
+
+    def _replay(self, m: spec.Method) -> None:
+        if isinstance(m, spec.ExchangeDeclare):
+            self.declare_exchange(m.exchange, m.type, m.durable, m.auto_delete, m.internal,
+                                  m.arguments, log_it=False, builtin_ok=True)
+        elif isinstance(m, spec.ExchangeDelete):
+            self.delete_exchange(m.exchange, log_it=False)
+        elif isinstance(m, spec.QueueDeclare):
+            self.declare_queue(m.queue, durable=m.durable, auto_delete=m.auto_delete,
+                               arguments=m.arguments, log_it=False)
+        elif isinstance(m, spec.QueueDelete):
+            self.delete_queue(m.queue, log_it=False)
+        elif isinstance(m, spec.QueueBind | spec.QueueUnbind):
+            self._bind(m.exchange, self.get_queue(m.queue), m.routing_key, m.arguments,
+                       isinstance(m, spec.QueueBind), log_it=False)
+        elif isinstance(m, spec.ExchangeBind | spec.ExchangeUnbind):
+            self._bind(m.source, self.get_exchange(m.destination), m.routing_key, m.arguments,
+                       isinstance(m, spec.ExchangeBind), log_it=False)
+
+    def compact(self) -> None:
+        self._log.compact(list(definitions.snapshot(self)))
+        self._log_records = 0
+
+    def _append(self, method: spec.Method) -> None:
+        self._log.append(definitions.encode(method))
+        self._log_records += 1
+        if self._log_records > COMPACT_THRESHOLD:
+            self.compact()
+
+    def close(self) -> None:
+        """Shutdown: close every queue's store and compact the definitions."""
+        if self.closed:
+            return
+        self.closed = True
+        for q in self.queues.values():
+            q.close()
+        self.compact()
+        self._log.close()
+
+    def delete_all(self) -> None:
+        """The vhost is being deleted: drop every queue and the directory."""
+        self.closed = True
+        for q in list(self.queues.values()):
+            q.delete()
+        self.queues.clear()
+        self._log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    # -- exchanges ----------------------------------------------------------------------
+
+    def get_exchange(self, name: str) -> Exchange:
+        ex = self.exchanges.get(name)
+        if ex is None:
+            raise NotFound(f"no exchange '{name}' in vhost '{self.name}'")
+        return ex
+
+    def declare_exchange(
+        self, name: str, type_: str, durable: bool = False, auto_delete: bool = False,
+        internal: bool = False, arguments: FieldTable | None = None, *, passive: bool = False,
+        log_it: bool = True, builtin_ok: bool = False,
+    ) -> Exchange:
+        """Exchange.Declare semantics (passive, equivalence check, amq.* reserved)."""
+        arguments = arguments or {}
+        existing = self.exchanges.get(name)
+        if passive:
+            if existing is None:
+                raise NotFound(f"no exchange '{name}' in vhost '{self.name}'")
+            return existing
+        if existing is not None:
+            _check_equivalent_exchange(existing, type_, durable, auto_delete, internal, arguments)
+            return existing
+        if name.startswith("amq.") and not builtin_ok:
+            raise AccessRefused(f"exchange name '{name}' contains reserved prefix 'amq.*'")
+        if not valid_name(name):
+            raise PreconditionFailed(f"exchange name '{name}' is not valid")
+        cls = EXCHANGE_TYPES.get(type_)
+        if cls is None:
+            raise _bad_exchange_type(type_)
+        validate_exchange_arguments(arguments, name, self.name)
+        ex = cls(name, self.name, durable=durable, auto_delete=auto_delete, internal=internal,
+                 arguments=arguments)
+        self.exchanges[name] = ex
+        if durable and log_it:
+            self._append(spec.ExchangeDeclare(exchange=name, type=type_, durable=True,
+                                              auto_delete=auto_delete, internal=internal,
+                                              arguments=arguments))
+        return ex
+
+    def delete_exchange(self, name: str, if_unused: bool = False, *, log_it: bool = True) -> None:
+        if name == "" or name.startswith("amq."):
+            raise AccessRefused(f"operation not permitted on exchange '{name}'")
+        ex = self.exchanges.get(name)
+        if ex is None:
+            if log_it:
+                return  # deleting a missing exchange is not an error (RabbitMQ 3.x)
+            return
+        if if_unused and (ex.binding_count or self._is_destination(ex)):
+            raise PreconditionFailed(f"exchange '{name}' in vhost '{self.name}' in use")
+        del self.exchanges[name]
+        for other in list(self.exchanges.values()):
+            other.remove_destination(ex)
+        if ex.durable and log_it:
+            self._append(spec.ExchangeDelete(exchange=name, if_unused=if_unused))
+
+    def _is_destination(self, dest: Exchange) -> bool:
+        return any(ex.is_bound_to(dest) for ex in self.exchanges.values())
+
+    # -- queues -------------------------------------------------------------------------
+
+    def get_queue(self, name: str, owner: Any = None) -> Queue:
+        """The queue ``name``; 405 when it is exclusive to another connection."""
+        q = self.queues.get(name)
+        if q is None:
+            raise NotFound(f"no queue '{name}' in vhost '{self.name}'")
+        if q.exclusive and owner is not None and q.owner is not owner:
+            raise ResourceLocked(
+                f"cannot obtain exclusive access to locked queue '{name}' in vhost '{self.name}'. "
+                "It could be originally declared on another connection or the exclusive "
+                "property value does not match that of the original declaration."
+            )
+        return q
+
+    def declare_queue(
+        self, name: str, *, durable: bool = False, exclusive: bool = False,
+        auto_delete: bool = False, arguments: FieldTable | None = None, passive: bool = False,
+        owner: Any = None, log_it: bool = True,
+    ) -> Queue:
+        """Queue.Declare semantics; an empty name gets a server-generated ``amq.gen-*``."""
+        arguments = arguments or {}
+        if passive:
+            return self.get_queue(name, owner)
+        existing = self.queues.get(name) if name else None
+        if existing is not None:
+            self.get_queue(name, owner)
+            _check_equivalent_queue(existing, durable, exclusive, auto_delete, arguments)
+            return existing
+        if not name:
+            name = "amq.gen-" + uuid.uuid4().hex[:22]
+        elif name.startswith("amq."):
+            raise AccessRefused(f"queue name '{name}' contains reserved prefix 'amq.*'")
+        if not valid_name(name):
+            raise PreconditionFailed(f"queue name '{name}' is not valid")
+        validate_queue_arguments(arguments, name, self.name)
+        parent = self.dir if durable and not exclusive else self._transient_dir
+        q = Queue(name, parent / dir_name(name), self.tick, vhost_name=self.name,
+                  durable=durable, exclusive=exclusive, auto_delete=auto_delete,
+                  arguments=arguments, owner=owner if exclusive else None,
+                  segment_size=self.segment_size)
+        q.on_last_consumer_gone(lambda: self._auto_delete(q))
+        self.queues[name] = q
+        if durable and not exclusive and log_it:
+            self._append(spec.QueueDeclare(queue=name, durable=True, auto_delete=auto_delete,
+                                           arguments=arguments))
+        return q
+
+    def _auto_delete(self, q: Queue) -> None:
+        if not q.deleted and not q.consumer_count and self.queues.get(q.name) is q:
+            self.delete_queue(q.name)
+
+    def delete_queue(
+        self, name: str, if_unused: bool = False, if_empty: bool = False, *,
+        owner: Any = None, log_it: bool = True,
+    ) -> int:
+        """Queue.Delete semantics; returns the number of messages deleted."""
+        q = self.queues.get(name)
+        if q is None:
+            return 0
+        self.get_queue(name, owner)
+        if if_unused and q.consumer_count:
+            raise PreconditionFailed(f"queue '{name}' in vhost '{self.name}' in use")
+        if if_empty and q.message_count:
+            raise PreconditionFailed(f"queue '{name}' in vhost '{self.name}' is not empty")
+        count = q.message_count
+        del self.queues[name]
+        for ex in list(self.exchanges.values()):
+            ex.remove_destination(q)
+        q.delete()
+        if q.durable and not q.exclusive and log_it:
+            self._append(spec.QueueDelete(queue=name))
+        self._auto_delete_exchanges()
+        return count
+
+    def _auto_delete_exchanges(self) -> None:
+        for ex in list(self.exchanges.values()):
+            if ex.auto_delete and not ex.binding_count and ex.name in self.exchanges:
+                self.delete_exchange(ex.name)
+
+    # -- bindings -----------------------------------------------------------------------
+
+    def bind_queue(self, queue: Queue, exchange: str, routing_key: str, arguments: FieldTable | None) -> None:
+        self._bind(exchange, queue, routing_key, arguments or {}, True)
+
+    def unbind_queue(self, queue: Queue, exchange: str, routing_key: str, arguments: FieldTable | None) -> None:
+        self._bind(exchange, queue, routing_key, arguments or {}, False)
+
+    def bind_exchange(self, destination: str, source: str, routing_key: str, arguments: FieldTable | None) -> None:
+        self._bind(source, self.get_exchange(destination), routing_key, arguments or {}, True)
+
+    def unbind_exchange(self, destination: str, source: str, routing_key: str, arguments: FieldTable | None) -> None:
+        dest = self.exchanges.get(destination)
+        if dest is None:
+            return
+        self._bind(source, dest, routing_key, arguments or {}, False)
+
+    def _bind(self, source: str, dest: Any, routing_key: str, arguments: FieldTable, add: bool,
+              log_it: bool = True) -> None:
+        if source == "":
+            raise AccessRefused("operation not permitted on the default exchange")
+        ex = self.exchanges.get(source)
+        if ex is None:
+            if not add:
+                return
+            raise NotFound(f"no exchange '{source}' in vhost '{self.name}'")
+        changed = ex.bind(dest, routing_key, arguments) if add else ex.unbind(dest, routing_key, arguments)
+        if not changed or not log_it or not (ex.durable and dest.durable):
+            if changed and not add:
+                self._auto_delete_exchanges()
+            return
+        self._append(_binding_method(ex.name, dest, routing_key, arguments, add))
+        if not add:
+            self._auto_delete_exchanges()
+
+    # -- publishing ---------------------------------------------------------------------
+
+    def route(self, exchange: Exchange, routing_key: str, headers: FieldTable | None) -> dict[Queue, None]:
+        """The queues a message reaches, in binding order, each once."""
+        out: dict[Queue, None] = {}
+        exchange.route(routing_key, headers, out)
+        return out
+
+    def publish_record(self, queues: dict[Queue, None], exchange_rk: bytes, properties: bytes,
+                       body: bytes) -> int:
+        """Store one message in every queue; returns how many accepted it."""
+        record = encode_record(exchange_rk, properties, body)
+        accepted = 0
+        for q in queues:
+            if q.publish(record):
+                accepted += 1
+        return accepted
+
+
+def _binding_method(source: str, dest: Any, rk: str, args: FieldTable, add: bool) -> spec.Method:
+    if dest.IS_QUEUE:
+        if add:
+            return spec.QueueBind(queue=dest.name, exchange=source, routing_key=rk, arguments=args)
+        return spec.QueueUnbind(queue=dest.name, exchange=source, routing_key=rk, arguments=args)
+    if add:
+        return spec.ExchangeBind(destination=dest.name, source=source, routing_key=rk, arguments=args)
+    return spec.ExchangeUnbind(destination=dest.name, source=source, routing_key=rk, arguments=args)
+
+
+def _bad_exchange_type(type_: str) -> Exception:
+    from lavinmq.amqp.errors import CommandInvalid  # noqa: PLC0415
+
+    return CommandInvalid(f"unknown exchange type '{type_}'")
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def _check_equivalent_exchange(ex: Exchange, type_: str, durable: bool, auto_delete: bool,
+                               internal: bool, arguments: FieldTable) -> None:
+    for field, mine, theirs in (("type", ex.TYPE, type_), ("durable", ex.durable, durable),
+                                ("auto_delete", ex.auto_delete, auto_delete),
+                                ("internal", ex.internal, internal)):
+        if mine != theirs:
+            raise PreconditionFailed(
+                f"inequivalent arg '{field}' for exchange '{ex.name}' in vhost '{ex.vhost_name}': "
+                f"received '{_fmt(theirs)}' but current is '{_fmt(mine)}'"
+            )
+    if ex.name and not ex.name.startswith("amq.") and ex.arguments != arguments:
+        raise PreconditionFailed(
+            f"inequivalent arg 'arguments' for exchange '{ex.name}' in vhost '{ex.vhost_name}'"
+        )
+
+
+def _check_equivalent_queue(q: Queue, durable: bool, exclusive: bool, auto_delete: bool,
+                            arguments: FieldTable) -> None:
+    for field, mine, theirs in (("durable", q.durable, durable), ("exclusive", q.exclusive, exclusive),
+                                ("auto_delete", q.auto_delete, auto_delete)):
+        if mine != theirs:
+            raise PreconditionFailed(
+                f"inequivalent arg '{field}' for queue '{q.name}' in vhost '{q.vhost_name}': "
+                f"received '{_fmt(theirs)}' but current is '{_fmt(mine)}'"
+            )
+    for key in set(q.arguments) | set(arguments):
+        if q.arguments.get(key) != arguments.get(key):
+            raise PreconditionFailed(
+                f"inequivalent arg '{key}' for queue '{q.name}' in vhost '{q.vhost_name}': "
+                f"received '{_fmt(arguments.get(key))}' but current is '{_fmt(q.arguments.get(key))}'"
+            )

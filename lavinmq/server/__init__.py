@@ -1,0 +1,1 @@
+"""asyncio glue: AMQP listeners and the per-connection protocol."""

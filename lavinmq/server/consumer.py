@@ -1,0 +1,65 @@
+"""A Basic.Consume subscription: the ``DeliveryTarget`` a queue delivers to."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lavinmq.amqp import spec
+from lavinmq.amqp.types import FieldTable
+from lavinmq.broker.message import deliver_frames, shortstr
+
+if TYPE_CHECKING:
+    from lavinmq.broker.queue.queue import Queue
+    from lavinmq.server.channel import Channel
+
+
+class Consumer:
+    """Delivers messages of one queue to one channel, within its prefetch window."""
+
+    __slots__ = ("arguments", "channel", "ctag", "exclusive", "no_ack", "prefetch", "priority",
+                 "queue", "tag", "unacked")
+
+    def __init__(
+        self, channel: Channel, queue: Queue, tag: str, *, no_ack: bool, exclusive: bool,
+        prefetch: int, priority: int = 0, arguments: FieldTable | None = None,
+    ) -> None:
+        self.channel = channel
+        self.queue = queue
+        self.tag = tag
+        self.ctag = shortstr(tag)
+        self.no_ack = no_ack
+        self.exclusive = exclusive
+        self.prefetch = prefetch
+        self.priority = priority
+        self.arguments: FieldTable = arguments or {}
+        self.unacked = 0
+
+    def __repr__(self) -> str:
+        return f"<Consumer {self.tag!r} on {self.queue.name!r}>"
+
+    def ready(self) -> bool:
+        if not self.channel.can_deliver:
+            return False
+        return self.no_ack or not self.prefetch or self.unacked < self.prefetch
+
+    def deliver(self, queue: Queue, pos: int, record: bytes, redelivered: bool) -> None:
+        # Hot path: the frames are sliced out of the stored record (no decoding).
+        channel = self.channel
+        channel.delivery_tag += 1
+        tag = channel.delivery_tag
+        conn = channel.conn
+        conn.send_frames(deliver_frames(channel.number, self.ctag, tag, redelivered, record,
+                                        conn.frame_max))
+        channel.stat_deliver += 1
+        if not self.no_ack:
+            channel.unacked[tag] = (queue, pos, self)
+            self.unacked += 1
+
+    def cancel_by_server(self) -> None:
+        """The queue was deleted: notify a client that supports consumer_cancel_notify."""
+        channel = self.channel
+        if channel.consumers.pop(self.tag, None) is None:
+            return
+        caps = channel.conn.client_properties.get("capabilities") or {}
+        if isinstance(caps, dict) and caps.get("consumer_cancel_notify"):
+            channel.send(spec.BasicCancel(self.tag, True))

@@ -1,0 +1,192 @@
+"""Connection-level methods on channel 0: Start/Tune/Open, Close, Blocked, Update-Secret.
+
+Authentication supports PLAIN and AMQPLAIN. The default user (guest) may only connect
+from loopback unless ``guest_only_loopback`` is off, as RabbitMQ.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from typing import TYPE_CHECKING, Any
+
+from lavinmq import __version__
+from lavinmq.amqp import spec
+from lavinmq.amqp.errors import AccessRefused, AMQPError, CommandInvalid, NotAllowed, UnexpectedFrame
+from lavinmq.amqp.frames import method_frame
+from lavinmq.amqp.types import decode_table
+
+if TYPE_CHECKING:
+    from lavinmq.server.protocol import AMQPProtocol
+
+log = logging.getLogger(__name__)
+MIN_FRAME_MAX = 4096
+CAPABILITIES = {
+    "publisher_confirms": True,
+    "exchange_exchange_bindings": True,
+    "basic.nack": True,
+    "consumer_cancel_notify": True,
+    "connection.blocked": True,
+    "consumer_priorities": True,
+    "authentication_failure_close": True,
+    "per_consumer_qos": True,
+    "direct_reply_to": True,
+}
+SERVER_PROPERTIES: dict[str, Any] = {
+    "product": "LavinMQ",
+    "version": __version__,
+    "platform": "Python",
+    "information": "LavinMQ in Python, https://lavinmq.com",
+    "capabilities": CAPABILITIES,
+}
+
+
+def parse_credentials(mechanism: str, response: bytes) -> tuple[str, str]:
+    """(username, password) from a PLAIN or AMQPLAIN response.
+
+    Raises:
+        AccessRefused: for an unsupported mechanism or a malformed response.
+    """
+    if mechanism == "PLAIN":
+        parts = response.split(b"\x00")
+        if len(parts) != 3:
+            raise AccessRefused("malformed PLAIN response")
+        return parts[1].decode(errors="replace"), parts[2].decode(errors="replace")
+    if mechanism == "AMQPLAIN":
+        table = _amqplain_table(response)
+        login, password = table.get("LOGIN"), table.get("PASSWORD")
+        if not isinstance(login, str | bytes) or not isinstance(password, str | bytes):
+            raise AccessRefused("malformed AMQPLAIN response")
+        return _text(login), _text(password)
+    raise AccessRefused(f"unsupported authentication mechanism {mechanism!r}")
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else value
+
+
+def _amqplain_table(response: bytes) -> dict[str, Any]:
+    # Clients send the table without its length prefix (RabbitMQ parses it that way);
+    # accept the prefixed form too.
+    for data in (len(response).to_bytes(4, "big") + response, response):
+        try:
+            table, end = decode_table(data, 0)
+        except (AMQPError, ValueError, IndexError):
+            continue
+        if end == len(data):
+            return table
+    raise AccessRefused("malformed AMQPLAIN response")
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return host in ("unix", "localhost")
+
+
+class Handshake:
+    """Runs the connection state machine of one AMQPProtocol."""
+
+    __slots__ = ("conn", "expected", "opened", "sent_start")
+
+    def __init__(self, conn: AMQPProtocol) -> None:
+        self.conn = conn
+        self.sent_start = False
+        self.opened = False
+        self.expected: type[spec.Method] | None = spec.ConnectionStartOk
+
+    def start(self) -> None:
+        self.sent_start = True
+        self.conn.send(method_frame(0, spec.ConnectionStart(
+            0, 9, SERVER_PROPERTIES, b"PLAIN AMQPLAIN", b"en_US")))
+
+    def on_method(self, m: spec.Method) -> None:
+        conn = self.conn
+        if isinstance(m, spec.ConnectionCloseOk):
+            conn.on_close_ok()
+            return
+        if conn.closing:
+            if isinstance(m, spec.ConnectionClose):
+                conn.send(method_frame(0, spec.ConnectionCloseOk()))
+                conn.abort()
+            return
+        if isinstance(m, spec.ConnectionClose):
+            self._client_close()
+            return
+        if self.expected is not None and not isinstance(m, self.expected):
+            raise UnexpectedFrame(f"expected {self.expected.NAME}, got {m.NAME}")
+        handler = _HANDLERS.get(type(m))
+        if handler is None:
+            raise CommandInvalid(f"{m.NAME} not allowed on channel 0")
+        handler(self, m)
+
+    def _client_close(self) -> None:
+        conn = self.conn
+        conn.closing = True
+        conn._cleanup_channels()
+        conn.send(method_frame(0, spec.ConnectionCloseOk()))
+        conn.abort()
+
+    def _start_ok(self, m: spec.ConnectionStartOk) -> None:
+        conn = self.conn
+        conn.client_properties = m.client_properties
+        username, password = parse_credentials(m.mechanism, m.response)
+        user = conn.broker.users.get(username)
+        if user is None or not user.check_password(password):
+            log.warning("connection %s: authentication failure for user %r", conn.name, username)
+            raise AccessRefused(f"Login was refused using authentication mechanism {m.mechanism}. "
+                                "For details see the broker logfile.").with_method(10, 11)
+        cfg = conn.config
+        if username == cfg.default_user and cfg.guest_only_loopback and not is_loopback(conn.peer[0]):
+            raise AccessRefused(f"user '{username}' can only connect via localhost").with_method(10, 11)
+        conn.user = user
+        conn.user_name = username
+        self.expected = spec.ConnectionTuneOk
+        conn.send(method_frame(0, spec.ConnectionTune(cfg.channel_max, cfg.frame_max, cfg.heartbeat)))
+
+    def _tune_ok(self, m: spec.ConnectionTuneOk) -> None:
+        conn = self.conn
+        cfg = conn.config
+        if m.frame_max and m.frame_max < MIN_FRAME_MAX:
+            raise NotAllowed(f"frame_max {m.frame_max} below the minimum {MIN_FRAME_MAX}").with_method(10, 31)
+        if m.frame_max > cfg.frame_max or (cfg.channel_max and m.channel_max > cfg.channel_max):
+            raise NotAllowed("negotiated frame_max/channel_max above the server's").with_method(10, 31)
+        conn.frame_max = m.frame_max or cfg.frame_max
+        conn.channel_max = m.channel_max or cfg.channel_max or 65535
+        conn.codec.frame_max = conn.frame_max
+        conn.start_heartbeats(m.heartbeat)
+        self.expected = spec.ConnectionOpen
+
+    def _open(self, m: spec.ConnectionOpen) -> None:
+        conn = self.conn
+        vhost = conn.broker.vhosts.get(m.virtual_host)
+        if vhost is None:
+            raise NotAllowed(f"vhost '{m.virtual_host}' not found").with_method(10, 40)
+        assert conn.user is not None
+        if m.virtual_host not in conn.user.permissions:
+            raise NotAllowed(f"access to vhost '{m.virtual_host}' refused for user "
+                             f"'{conn.user_name}'").with_method(10, 40)
+        conn.vhost = vhost
+        conn.vhost_name = vhost.name
+        self.expected = None
+        self.opened = True
+        conn.broker.register(conn)
+        conn.send(method_frame(0, spec.ConnectionOpenOk()))
+        log.info("connection %s opened (user %s, vhost %s)", conn.name, conn.user_name, vhost.name)
+
+    def _blocked(self, m: spec.Method) -> None:
+        """Clients may send Blocked/Unblocked; nothing to do (RabbitMQ ignores them)."""
+
+    def _update_secret(self, m: spec.ConnectionUpdateSecret) -> None:
+        self.conn.send(method_frame(0, spec.ConnectionUpdateSecretOk()))
+
+
+_HANDLERS: dict[type[spec.Method], Any] = {
+    spec.ConnectionStartOk: Handshake._start_ok,
+    spec.ConnectionTuneOk: Handshake._tune_ok,
+    spec.ConnectionOpen: Handshake._open,
+    spec.ConnectionBlocked: Handshake._blocked,
+    spec.ConnectionUnblocked: Handshake._blocked,
+    spec.ConnectionUpdateSecret: Handshake._update_secret,
+}

@@ -1,0 +1,195 @@
+"""Basic.Publish, publisher confirms and transactions of a channel.
+
+Confirms are coalesced: after each read the channel sends one Basic.Ack(multiple) for
+every publish confirmed so far, instead of one frame per message. A publish of a
+persistent message to a durable queue waits for the group commit (fdatasync) before it
+is confirmed; later confirms queue up behind it so acks stay in order. Nacks (a queue
+refused the message) are sent singly, in order.
+"""
+
+from __future__ import annotations
+
+from lavinmq.amqp import spec
+from lavinmq.amqp.errors import AccessRefused, NotFound, PreconditionFailed
+from lavinmq.amqp.properties import (
+    EMPTY,
+    FLAG_DELIVERY_MODE,
+    FLAG_HEADERS,
+    FLAG_USER_ID,
+    peek_delivery_mode,
+    peek_headers,
+    peek_user_id,
+)
+from lavinmq.amqp.types import FieldTable
+from lavinmq.broker.message import encode_record, return_frames, shortstr
+from lavinmq.server.channel_state import ChannelState
+
+WAITING = 1
+NACK = 2
+
+
+class PublishHandlers(ChannelState):
+    """Publishing side of a channel."""
+
+    def __init__(self) -> None:
+        self.confirm = False
+        self.in_tx = False
+        self.tx_publishes: list[tuple[spec.BasicPublish, bytes, bytes]] = []
+        self.tx_acks: list = []  # type: ignore[type-arg]
+        self._seq = 0
+        self._confirmed = 0
+        self._special: dict[int, int] = {}
+        self._er_cache: dict[tuple[str, str], bytes] = {}
+
+    # -- publish ------------------------------------------------------------------------
+
+    def on_publish(self, m: spec.BasicPublish, properties: bytes, body: bytes) -> None:
+        if self.in_tx:
+            self._check_exchange(m.exchange)
+            self.tx_publishes.append((m, properties, body))
+            return
+        needs_sync = self._publish(m, properties, body)
+        if self.confirm:
+            self._seq += 1
+            if needs_sync is None:
+                self._special[self._seq] = NACK
+            elif needs_sync:
+                self._special[self._seq] = WAITING
+                seq = self._seq
+                self.conn.broker.tick.after_sync(lambda: self._synced(seq))
+            self.conn.confirm_pending(self)
+
+    def _check_exchange(self, name: str) -> None:
+        ex = self.vhost.exchanges.get(name)
+        if ex is None:
+            raise NotFound(f"no exchange '{name}' in vhost '{self.vhost.name}'", 60, 40)
+        if ex.internal:
+            raise AccessRefused(f"cannot publish to internal exchange '{name}' in vhost "
+                                f"'{self.vhost.name}'", 60, 40)
+        if not self._allowed(1, name):
+            raise self._refused("write", "exchange", name).with_method(60, 40)
+
+    def _publish(self, m: spec.BasicPublish, properties: bytes, body: bytes) -> bool | None:
+        """Route and store one message. Returns True when it needs a group commit before
+        it is confirmed, False when not, None when a queue refused it (nack)."""
+        vhost = self.vhost
+        ex = vhost.exchanges.get(m.exchange)
+        if ex is None or ex.internal or not self._allowed(1, m.exchange):
+            self._check_exchange(m.exchange)
+        assert ex is not None
+        headers: FieldTable | None = None
+        persistent = False
+        if properties != EMPTY:
+            flags = (properties[0] << 8) | properties[1]
+            if flags & FLAG_HEADERS:
+                headers = peek_headers(properties)
+            if flags & FLAG_USER_ID:
+                self._check_user_id(properties)
+            if flags & FLAG_DELIVERY_MODE:
+                persistent = peek_delivery_mode(properties) == 2
+        queues = vhost.route(ex, m.routing_key, headers)
+        self.stat_publish += 1
+        er = self._er_cache.get((m.exchange, m.routing_key))
+        if er is None:
+            er = self._exchange_rk(m.exchange, m.routing_key)
+        if not queues:
+            if m.mandatory:
+                self.stat_return += 1
+                self.conn.send_frames(return_frames(self.number, 312, "NO_ROUTE", er, properties,
+                                                    body, self.conn.frame_max))
+            return False
+        record = encode_record(er, properties, body)
+        needs_sync = False
+        for q in queues:
+            if not q.publish(record):
+                return None
+            if persistent and q.durable:
+                q.request_sync()
+                needs_sync = True
+        return needs_sync
+
+    def _exchange_rk(self, exchange: str, routing_key: str) -> bytes:
+        er = shortstr(exchange) + shortstr(routing_key)
+        if len(self._er_cache) > 4096:
+            self._er_cache.clear()
+        self._er_cache[(exchange, routing_key)] = er
+        return er
+
+    def _check_user_id(self, properties: bytes) -> None:
+        user_id = peek_user_id(properties)
+        if user_id is not None and user_id != self.conn.user_name:
+            raise PreconditionFailed(f"user_id property set to '{user_id}' but authenticated "
+                                     f"user was '{self.conn.user_name}'", 60, 40)
+
+    # -- confirms -----------------------------------------------------------------------
+
+    def confirm_select(self, m: spec.ConfirmSelect) -> None:
+        if self.in_tx:
+            raise PreconditionFailed("cannot switch from tx to confirm mode")
+        self.confirm = True
+        if not m.nowait:
+            self.send(spec.ConfirmSelectOk())
+
+    def _synced(self, seq: int) -> None:
+        if self._special.get(seq) == WAITING:
+            del self._special[seq]
+        if not self.cleaned:
+            self.emit_confirms()
+
+    def emit_confirms(self) -> None:
+        """Send acks/nacks for every publish that is settled, in order."""
+        upto = self._seq
+        for seq, state in list(self._special.items()):
+            if state == WAITING:
+                upto = seq - 1
+                break
+            if seq - 1 > self._confirmed:
+                self._send_ack(seq - 1)
+            self.send(spec.BasicNack(seq, False, False))
+            self._confirmed = seq
+            del self._special[seq]
+        if upto > self._confirmed:
+            self._send_ack(upto)
+
+    def _send_ack(self, upto: int) -> None:
+        multiple = upto - self._confirmed > 1
+        self.stat_confirm += upto - self._confirmed
+        self.send(spec.BasicAck(upto, multiple))
+        self._confirmed = upto
+
+    # -- transactions -------------------------------------------------------------------
+
+    def tx_select(self, m: spec.TxSelect) -> None:
+        if self.confirm:
+            raise PreconditionFailed("cannot switch from confirm to tx mode")
+        self.in_tx = True
+        self.send(spec.TxSelectOk())
+
+    def tx_commit(self, m: spec.TxCommit) -> None:
+        if not self.in_tx:
+            raise PreconditionFailed("channel is not transactional")
+        publishes, self.tx_publishes = self.tx_publishes, []
+        acks, self.tx_acks = self.tx_acks, []
+        needs_sync = False
+        for method, properties, body in publishes:
+            needs_sync = bool(self._publish(method, properties, body)) or needs_sync
+        for ack, requeue, entries in acks:
+            self._settle(entries, ack, requeue)
+        if needs_sync:
+            self.conn.broker.tick.after_sync(lambda: self.send(spec.TxCommitOk()))
+        else:
+            self.send(spec.TxCommitOk())
+
+    def tx_rollback(self, m: spec.TxRollback) -> None:
+        if not self.in_tx:
+            raise PreconditionFailed("channel is not transactional")
+        self.discard_tx()
+        self.send(spec.TxRollbackOk())
+
+    def discard_tx(self) -> None:
+        """Drop buffered publishes; buffered acks' messages return to unacked state."""
+        self.tx_publishes = []
+        acks, self.tx_acks = self.tx_acks, []
+        for _, _, entries in acks:
+            for tag, queue, pos, consumer in entries:
+                self.unacked[tag] = (queue, pos, consumer)
