@@ -20,6 +20,10 @@ class DeliveryTarget(Protocol):
         """Whether it can take one more message now (prefetch, flow, socket)."""
         ...
 
+    def write_blocked(self) -> bool:
+        """Whether its connection's socket buffer is full (it can't take more now)."""
+        ...
+
     def deliver(self, queue: Queue, pos: int, record: bytes, redelivered: bool) -> None:
         """Send one message; the queue acks it itself when ``no_ack``."""
         ...

@@ -42,6 +42,9 @@ class Consumer:
             return False
         return self.no_ack or not self.prefetch or self.unacked < self.prefetch
 
+    def write_blocked(self) -> bool:
+        return not self.channel.conn.writable
+
     def deliver(self, queue: Queue, pos: int, record: bytes, redelivered: bool) -> None:
         # Hot path: the frames are sliced out of the stored record (no decoding).
         channel = self.channel

@@ -106,6 +106,8 @@ class PublishHandlers(ChannelState):
             if persistent and q.durable:
                 q.request_sync()
                 needs_sync = True
+            if q.congested:
+                q.hold_publisher(self.conn)
         return needs_sync
 
     def _exchange_rk(self, exchange: str, routing_key: str) -> bytes:

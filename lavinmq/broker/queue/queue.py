@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from lavinmq.broker.tick import Tick
 
 log = logging.getLogger(__name__)
+FLOW_BACKLOG = 1024
 
 
 class Queue:
@@ -33,6 +34,7 @@ class Queue:
         "__weakref__",
         "arguments",
         "auto_delete",
+        "congested",
         "deleted",
         "durable",
         "exclusive",
@@ -50,6 +52,7 @@ class Queue:
         "vhost_name",
         "_budget",
         "_consumers",
+        "_flow_waiters",
         "_had_consumers",
         "_on_empty_consumers",
         "_rr",
@@ -83,6 +86,8 @@ class Queue:
         self.store = MessageStore(directory, segment_size)
         self.unacked = 0
         self.deleted = False
+        self.congested = False
+        self._flow_waiters: set[Any] = set()
         self.stat_publish = self.stat_deliver = self.stat_ack = 0
         self.stat_get = self.stat_redeliver = self.stat_reject = 0
         self._tick = tick
@@ -141,6 +146,8 @@ class Queue:
             self._consumers.remove(consumer)
         except ValueError:
             return
+        if not self._consumers:
+            self._update_flow(False)
         if not self._consumers and self.auto_delete and self._had_consumers:
             if self._on_empty_consumers is not None:
                 self._tick.call_soon(self._on_empty_consumers)
@@ -210,6 +217,34 @@ class Queue:
             if delivered >= budget and store.ready:
                 self._scheduled = True
                 self._tick.call_soon(self._deliver_loop)
+        self._update_flow(delivered >= budget and store.ready > 0)
+
+    # -- flow control -------------------------------------------------------------------
+    # Consumers can't keep up when the delivery loop runs out of budget with messages
+    # left, or when a consumer's socket is full. Publishers to such a queue stop being
+    # read until it catches up: otherwise a publisher that never yields (one uvloop read
+    # is up to 2 MiB of publishes) starves the consumers in this single-threaded loop.
+
+    def _update_flow(self, busy: bool) -> None:
+        congested = busy or (
+            self.store.ready > FLOW_BACKLOG and any(c.write_blocked() for c in self._consumers)
+        )
+        if congested == self.congested:
+            return
+        self.congested = congested
+        if not congested:
+            self._release_publishers()
+
+    def hold_publisher(self, publisher: Any) -> None:
+        """Pause reading ``publisher`` (a connection) until this queue catches up."""
+        if publisher not in self._flow_waiters:
+            self._flow_waiters.add(publisher)
+            publisher.pause_reading_for(self)
+
+    def _release_publishers(self) -> None:
+        waiters, self._flow_waiters = self._flow_waiters, set()
+        for publisher in waiters:
+            publisher.resume_reading_for(self)
 
     # -- get / ack / reject -------------------------------------------------------------
 
@@ -261,6 +296,8 @@ class Queue:
         if self.deleted:
             return
         self.deleted = True
+        self.congested = False
+        self._release_publishers()
         consumers, self._consumers = self._consumers, []
         for consumer in consumers:
             consumer.cancel_by_server()
