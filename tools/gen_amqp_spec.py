@@ -37,27 +37,68 @@ PY_TYPES = {
     "table": "FieldTable",
 }
 # Methods the server (S) or client (C) may send; used to validate direction.
+# update-secret goes client -> server (a client renewing its OAuth token), -ok comes back.
 SERVER_SENDS = {
-    "connection": {"start", "secure", "tune", "open-ok", "close", "close-ok", "blocked",
-                   "unblocked", "update-secret"},
+    "connection": {
+        "start",
+        "secure",
+        "tune",
+        "open-ok",
+        "close",
+        "close-ok",
+        "blocked",
+        "unblocked",
+        "update-secret-ok",
+    },
     "channel": {"open-ok", "flow", "flow-ok", "close", "close-ok"},
     "access": {"request-ok"},
     "exchange": {"declare-ok", "delete-ok", "bind-ok", "unbind-ok"},
     "queue": {"declare-ok", "bind-ok", "purge-ok", "delete-ok", "unbind-ok"},
-    "basic": {"qos-ok", "consume-ok", "cancel", "cancel-ok", "return", "deliver", "get-ok",
-              "get-empty", "ack", "nack", "recover-ok"},
+    "basic": {
+        "qos-ok",
+        "consume-ok",
+        "cancel",
+        "cancel-ok",
+        "return",
+        "deliver",
+        "get-ok",
+        "get-empty",
+        "ack",
+        "nack",
+        "recover-ok",
+    },
     "tx": {"select-ok", "commit-ok", "rollback-ok"},
     "confirm": {"select-ok"},
 }
 CLIENT_SENDS = {
-    "connection": {"start-ok", "secure-ok", "tune-ok", "open", "close", "close-ok", "blocked",
-                   "unblocked", "update-secret-ok"},
+    "connection": {
+        "start-ok",
+        "secure-ok",
+        "tune-ok",
+        "open",
+        "close",
+        "close-ok",
+        "blocked",
+        "unblocked",
+        "update-secret",
+    },
     "channel": {"open", "flow", "flow-ok", "close", "close-ok"},
     "access": {"request"},
     "exchange": {"declare", "delete", "bind", "unbind"},
     "queue": {"declare", "bind", "purge", "delete", "unbind"},
-    "basic": {"qos", "consume", "cancel", "cancel-ok", "publish", "get", "ack", "reject",
-              "recover-async", "recover", "nack"},
+    "basic": {
+        "qos",
+        "consume",
+        "cancel",
+        "cancel-ok",
+        "publish",
+        "get",
+        "ack",
+        "reject",
+        "recover-async",
+        "recover",
+        "nack",
+    },
     "tx": {"select", "commit", "rollback"},
     "confirm": {"select"},
 }
@@ -80,7 +121,10 @@ def resolve(domains: dict[str, str], arg: dict[str, Any]) -> str:
 
 
 def group_args(args: list[tuple[str, str]]) -> list[tuple[str, list[tuple[str, str]]]]:
-    """Split arguments into runs: ('fixed', ...), ('bits', ...), or single variable ones."""
+    """Split arguments into runs: ('fixed', ...), ('bits', ...), or single variable ones.
+
+    A bits run holds at most 8 bits: the spec packs consecutive bits into octets.
+    """
     groups: list[tuple[str, list[tuple[str, str]]]] = []
     for name, kind in args:
         if kind in FIXED:
@@ -89,7 +133,8 @@ def group_args(args: list[tuple[str, str]]) -> list[tuple[str, list[tuple[str, s
             tag = "bits"
         else:
             tag = kind
-        if groups and groups[-1][0] == tag and tag in {"fixed", "bits"}:
+        full = tag == "bits" and bool(groups) and len(groups[-1][1]) == 8
+        if groups and groups[-1][0] == tag and tag in {"fixed", "bits"} and not full:
             groups[-1][1].append((name, kind))
         else:
             groups.append((tag, [(name, kind)]))
@@ -145,7 +190,11 @@ class Emitter:
             out.append(f"    {name}: {PY_TYPES[kind]} = {default_repr(kind, defaults[name])}")
         out += ["", "    def encode(self) -> bytes:"]
         out += self._encode_body(cls["id"], m["id"], args, head)
-        out += ["", "    @classmethod", f"    def decode(cls, buf: Buffer, offset: int) -> {cname}:"]
+        out += [
+            "",
+            "    @classmethod",
+            f"    def decode(cls, buf: Buffer, offset: int) -> {cname}:",
+        ]
         out += self._decode_body(cname, args)
         return "\n".join(out)
 
@@ -170,7 +219,7 @@ class Emitter:
                 parts.append(f"encode_table(self.{items[0][0]})")
         if len(parts) == 1:
             return [f"        return {parts[0]}"]
-        body = ["        return b\"\".join(("]
+        body = ['        return b"".join((']
         body += [f"            {p}," for p in parts]
         body.append("        ))")
         return body
@@ -205,7 +254,9 @@ def generate_spec(spec: dict[str, Any]) -> str:
     em = Emitter()
     classes = [em.method(c, m, domains) for c in spec["classes"] for m in c["methods"]]
     names = [camel(c["name"]) + camel(m["name"]) for c in spec["classes"] for m in c["methods"]]
-    structs = "\n".join(f'{name} = struct.Struct(">{fmt}")' for fmt, name in sorted(em.structs.items()))
+    structs = "\n".join(
+        f'{name} = struct.Struct(">{fmt}")' for fmt, name in sorted(em.structs.items())
+    )
     table = "\n".join(f"    {n}.INDEX: {n}," for n in names)
     return f'''{HEADER}"""AMQP 0-9-1 method classes (RabbitMQ flavour), generated from the JSON spec.
 
@@ -267,7 +318,7 @@ METHODS: dict[int, type[Method]] = {{
 
 def generate_constants(spec: dict[str, Any]) -> str:
     lines = [HEADER + '"""AMQP 0-9-1 constants: frame types, sizes and reply codes."""', ""]
-    lines.append("PROTOCOL_HEADER = b\"AMQP\\x00\\x00\\x09\\x01\"")
+    lines.append('PROTOCOL_HEADER = b"AMQP\\x00\\x00\\x09\\x01"')
     lines.append(f"PORT = {spec['port']}")
     soft, hard = [], []
     for c in spec["constants"]:
@@ -280,8 +331,9 @@ def generate_constants(spec: dict[str, Any]) -> str:
     lines.append("")
     lines.append("SOFT_ERRORS = frozenset({" + ", ".join(soft) + "})")
     lines.append("HARD_ERRORS = frozenset({" + ", ".join(hard) + "})")
-    names = ", ".join(f'{c["value"]}: "{c["name"].replace("-", "_")}"' for c in spec["constants"]
-                      if "class" in c)
+    names = ", ".join(
+        f'{c["value"]}: "{c["name"].replace("-", "_")}"' for c in spec["constants"] if "class" in c
+    )
     lines.append(f"REPLY_NAMES = {{{names}}}")
     return "\n".join(lines) + "\n"
 

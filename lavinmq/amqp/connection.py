@@ -33,6 +33,7 @@ from lavinmq.amqp.errors import (
     FrameError,
     NotImplemented_,
     PreconditionFailed,
+    SoftError,
     SyntaxError_,
     UnexpectedFrame,
 )
@@ -166,7 +167,7 @@ class AMQPConnection:
             try:
                 self._frame(frame_type, channel, data, pos + 7, end, events)
             except AMQPError as exc:
-                self._fail(events, channel if exc.reply_code < 500 else 0, exc)
+                self._fail(events, channel if isinstance(exc, SoftError) else 0, exc)
                 if self._failed:
                     return end_data
             pos = end + 1
@@ -175,7 +176,8 @@ class AMQPConnection:
 
     def _fail(self, events: list[Event], channel: int, error: AMQPError) -> None:
         events.append(FrameRejected(channel, error))
-        if channel and error.reply_code < 500:
+        # Hard errors are not all >= 500 (320, 402), so test the class, not the code.
+        if channel and isinstance(error, SoftError):
             self.discard_channel(channel)
         else:
             self._failed = True
@@ -214,8 +216,13 @@ class AMQPConnection:
             raise UnexpectedFrame(f"expected content header on channel {channel}, got {cls.NAME}")
         try:
             method = cls.decode(memoryview(data)[start + 4 : end], 0)
+        except SyntaxError_ as exc:
+            exc.with_method(cls.CLASS_ID, cls.METHOD_ID)
+            raise
         except (struct.error, IndexError, ValueError) as exc:
-            raise SyntaxError_(f"malformed {cls.NAME}").with_method(cls.CLASS_ID, cls.METHOD_ID) from exc
+            raise SyntaxError_(f"malformed {cls.NAME}").with_method(
+                cls.CLASS_ID, cls.METHOD_ID
+            ) from exc
         if cls.CONTENT:
             self._partials[channel] = _Partial(method)
         else:
@@ -237,11 +244,11 @@ class AMQPConnection:
             validate(properties)
         if self.max_body_size and body_size > self.max_body_size:
             del self._partials[channel]
+            method = partial.method
             raise PreconditionFailed(
-                f"message size {body_size} is larger than configured max size "
-                f"{self.max_body_size}",
-                60,
-                40,
+                f"message size {body_size} is larger than configured max size {self.max_body_size}",
+                method.CLASS_ID,
+                method.METHOD_ID,
             )
         partial.properties = properties
         partial.body_size = body_size

@@ -94,7 +94,9 @@ class BasicProperties:
 
     def to_dict(self) -> dict[str, Any]:
         """The present fields as a dict (RabbitMQ management API shape)."""
-        return {name: getattr(self, name) for name, _, _ in FIELDS if getattr(self, name) is not None}
+        return {
+            name: getattr(self, name) for name, _, _ in FIELDS if getattr(self, name) is not None
+        }
 
 
 def _encode_field(kind: str, value: Any) -> bytes:

@@ -486,8 +486,8 @@ class ConnectionUpdateSecret(Method):
     NAME: ClassVar[str] = "Connection.UpdateSecret"
     SYNCHRONOUS: ClassVar[bool] = True
     CONTENT: ClassVar[bool] = False
-    FROM_SERVER: ClassVar[bool] = True
-    FROM_CLIENT: ClassVar[bool] = False
+    FROM_SERVER: ClassVar[bool] = False
+    FROM_CLIENT: ClassVar[bool] = True
 
     new_secret: bytes = b''
     reason: str = ''
@@ -516,8 +516,8 @@ class ConnectionUpdateSecretOk(Method):
     NAME: ClassVar[str] = "Connection.UpdateSecretOk"
     SYNCHRONOUS: ClassVar[bool] = False
     CONTENT: ClassVar[bool] = False
-    FROM_SERVER: ClassVar[bool] = False
-    FROM_CLIENT: ClassVar[bool] = True
+    FROM_SERVER: ClassVar[bool] = True
+    FROM_CLIENT: ClassVar[bool] = False
 
     def encode(self) -> bytes:
         return _HEAD_10_71

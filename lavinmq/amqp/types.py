@@ -17,11 +17,14 @@ f/d   float / double              float (encoded as d)
 D     decimal                     decimal.Decimal
 S     long string                 str (bytes when not valid UTF-8; bytes encode as S)
 x     byte array                  bytearray
-T     timestamp                   datetime.datetime (UTC)
+T     timestamp                   datetime.datetime (UTC); int seconds past year 9999
 A     array                       list
 F     table                       dict
 V     void                        None
 ====  ==========================  =====================
+
+Decoding never raises anything but :class:`SyntaxError_` on malformed input (truncation,
+unknown tags, nesting deeper than :data:`MAX_NESTING`), so a peer can't crash the parser.
 """
 
 from __future__ import annotations
@@ -52,6 +55,8 @@ _DEC = struct.Struct(">Bi")
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+MAX_NESTING = 100
+"""Deepest table/array nesting accepted; deeper input would exhaust Python's stack."""
 
 
 def encode_shortstr(value: str) -> bytes:
@@ -72,7 +77,10 @@ def decode_shortstr(buf: Buffer, offset: int) -> tuple[str, int]:
     Raises:
         SyntaxError_: when the string overruns the buffer or is not UTF-8.
     """
-    length = buf[offset]
+    try:
+        length = buf[offset]
+    except IndexError:
+        raise SyntaxError_("shortstr overruns frame") from None
     end = offset + 1 + length
     if end > len(buf):
         raise SyntaxError_("shortstr overruns frame")
@@ -89,8 +97,15 @@ def encode_longstr(value: bytes | str) -> bytes:
 
 
 def decode_longstr(buf: Buffer, offset: int) -> tuple[bytes, int]:
-    """Decode a long string at ``offset`` as bytes."""
-    (length,) = _I.unpack_from(buf, offset)
+    """Decode a long string at ``offset`` as bytes.
+
+    Raises:
+        SyntaxError_: when the string overruns the buffer.
+    """
+    try:
+        (length,) = _I.unpack_from(buf, offset)
+    except struct.error:
+        raise SyntaxError_("longstr overruns frame") from None
     end = offset + 4 + length
     if end > len(buf):
         raise SyntaxError_("longstr overruns frame")
@@ -113,20 +128,25 @@ def decode_table(buf: Buffer, offset: int) -> tuple[FieldTable, int]:
     """Decode a field table at ``offset``.
 
     Raises:
-        SyntaxError_: on an unknown value type or a table that overruns the buffer.
+        SyntaxError_: on an unknown value type, a truncated table or one nested deeper
+            than :data:`MAX_NESTING`.
     """
+    try:
+        return _decode_table(buf, offset, 0)
+    except (struct.error, IndexError) as exc:
+        raise SyntaxError_("malformed field table") from exc
+
+
+def _decode_table(buf: Buffer, offset: int, depth: int) -> tuple[FieldTable, int]:
     (length,) = _I.unpack_from(buf, offset)
     offset += 4
     end = offset + length
     if end > len(buf):
         raise SyntaxError_("field table overruns frame")
     table: FieldTable = {}
-    try:
-        while offset < end:
-            key, offset = decode_shortstr(buf, offset)
-            table[key], offset = decode_value(buf, offset)
-    except (struct.error, IndexError) as exc:
-        raise SyntaxError_("malformed field table") from exc
+    while offset < end:
+        key, offset = decode_shortstr(buf, offset)
+        table[key], offset = _decode_value(buf, offset, depth)
     if offset != end:
         raise SyntaxError_("field table length mismatch")
     return table, end
@@ -146,6 +166,8 @@ def _encode_decimal(value: decimal.Decimal) -> bytes:
         raise ValueError(f"cannot encode decimal {value}")
     scale = max(0, -exponent)
     raw = int(value.scaleb(scale))
+    if scale > 255 or not INT32_MIN <= raw <= INT32_MAX:
+        raise ValueError(f"decimal {value} does not fit scale octet + int32 mantissa")
     return b"D" + _DEC.pack(scale, raw)
 
 
@@ -154,6 +176,7 @@ def encode_value(value: FieldValue) -> bytes:
 
     Raises:
         TypeError: for a Python type that has no AMQP field type.
+        ValueError: for a value out of its AMQP type's range.
     """
     if isinstance(value, bool):
         return b"t\x01" if value else b"t\x00"
@@ -178,7 +201,12 @@ def encode_value(value: FieldValue) -> bytes:
     if isinstance(value, datetime.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=datetime.UTC)
-        return b"T" + _Q.pack(int(value.timestamp()))
+        seconds = int(value.timestamp())
+        if seconds < 0:
+            raise ValueError(
+                f"timestamp {value} is before the epoch (AMQP timestamps are unsigned)"
+            )
+        return b"T" + _Q.pack(seconds)
     if value is None:
         return b"V"
     raise TypeError(f"cannot encode {type(value).__name__} in a field table")
@@ -204,7 +232,7 @@ def _decode_bytes(buf: Buffer, offset: int) -> tuple[bytearray, int]:
     return bytearray(buf[offset + 4 : end]), end
 
 
-def _decode_array(buf: Buffer, offset: int) -> tuple[list[FieldValue], int]:
+def _decode_array(buf: Buffer, offset: int, depth: int) -> tuple[list[FieldValue], int]:
     (length,) = _I.unpack_from(buf, offset)
     offset += 4
     end = offset + length
@@ -212,7 +240,7 @@ def _decode_array(buf: Buffer, offset: int) -> tuple[list[FieldValue], int]:
         raise SyntaxError_("array overruns frame")
     items: list[FieldValue] = []
     while offset < end:
-        value, offset = decode_value(buf, offset)
+        value, offset = _decode_value(buf, offset, depth)
         items.append(value)
     if offset != end:
         raise SyntaxError_("array length mismatch")
@@ -224,9 +252,14 @@ def _decode_decimal(buf: Buffer, offset: int) -> tuple[decimal.Decimal, int]:
     return decimal.Decimal(raw).scaleb(-scale), offset + 5
 
 
-def _decode_timestamp(buf: Buffer, offset: int) -> tuple[datetime.datetime, int]:
+def _decode_timestamp(buf: Buffer, offset: int) -> tuple[datetime.datetime | int, int]:
     (seconds,) = _Q.unpack_from(buf, offset)
-    return _EPOCH + datetime.timedelta(seconds=seconds), offset + 8
+    try:
+        return _EPOCH + datetime.timedelta(seconds=seconds), offset + 8
+    except OverflowError:
+        # Legal on the wire (RabbitMQ takes any uint64, some clients send milliseconds)
+        # but past datetime's year 9999: keep the number rather than reject the frame.
+        return seconds, offset + 8
 
 
 def _fixed(st: struct.Struct) -> Callable[[Buffer, int], tuple[Any, int]]:
@@ -246,6 +279,7 @@ def _decode_void(buf: Buffer, offset: int) -> tuple[None, int]:
     return None, offset
 
 
+# Scalar decoders by tag; tables and arrays recurse, so _decode_value handles them.
 _DECODERS: dict[int, Callable[[Buffer, int], tuple[Any, int]]] = {
     ord("t"): _decode_bool,
     ord("b"): _fixed(_b),
@@ -261,22 +295,34 @@ _DECODERS: dict[int, Callable[[Buffer, int], tuple[Any, int]]] = {
     ord("D"): _decode_decimal,
     ord("S"): _decode_str,
     ord("x"): _decode_bytes,
-    ord("A"): _decode_array,
     ord("T"): _decode_timestamp,
-    ord("F"): decode_table,
     ord("V"): _decode_void,
 }
+_TAG_TABLE = ord("F")
+_TAG_ARRAY = ord("A")
 
 
 def decode_value(buf: Buffer, offset: int) -> tuple[FieldValue, int]:
     """Decode one tagged table/array value at ``offset``.
 
     Raises:
-        SyntaxError_: on an unknown type tag.
+        SyntaxError_: on an unknown type tag or a truncated value.
     """
-    tag = buf[offset]
     try:
-        decoder = _DECODERS[tag]
-    except KeyError:
-        raise SyntaxError_(f"unknown field type {chr(tag)!r}") from None
-    return decoder(buf, offset + 1)
+        return _decode_value(buf, offset, 0)
+    except (struct.error, IndexError) as exc:
+        raise SyntaxError_("malformed field value") from exc
+
+
+def _decode_value(buf: Buffer, offset: int, depth: int) -> tuple[FieldValue, int]:
+    tag = buf[offset]
+    decoder = _DECODERS.get(tag)
+    if decoder is not None:
+        return decoder(buf, offset + 1)
+    if tag != _TAG_TABLE and tag != _TAG_ARRAY:
+        raise SyntaxError_(f"unknown field type {chr(tag)!r}")
+    if depth >= MAX_NESTING:
+        raise SyntaxError_(f"field table nested deeper than {MAX_NESTING}")
+    if tag == _TAG_TABLE:
+        return _decode_table(buf, offset + 1, depth + 1)
+    return _decode_array(buf, offset + 1, depth + 1)

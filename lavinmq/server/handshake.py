@@ -15,6 +15,7 @@ from lavinmq.amqp import spec
 from lavinmq.amqp.errors import AccessRefused, AMQPError, CommandInvalid, NotAllowed, UnexpectedFrame
 from lavinmq.amqp.frames import method_frame
 from lavinmq.amqp.types import decode_table
+from lavinmq.broker.parameters import limit_reached
 
 if TYPE_CHECKING:
     from lavinmq.server.protocol import AMQPProtocol
@@ -143,7 +144,14 @@ class Handshake:
         conn.user = user
         conn.user_name = username
         self.expected = spec.ConnectionTuneOk
-        conn.send(method_frame(0, spec.ConnectionTune(cfg.channel_max, cfg.frame_max, cfg.heartbeat)))
+        conn.send(method_frame(0, spec.ConnectionTune(self._channel_max(), cfg.frame_max, cfg.heartbeat)))
+
+    def _channel_max(self) -> int:
+        """The server's channel_max, lowered to the user's max-channels limit (per connection)."""
+        cfg_max = self.conn.config.channel_max or 65535
+        assert self.conn.user is not None
+        user_max = self.conn.user.limits.get("max-channels", -1)
+        return min(cfg_max, user_max) if user_max > 0 else cfg_max
 
     def _tune_ok(self, m: spec.ConnectionTuneOk) -> None:
         conn = self.conn
@@ -153,7 +161,7 @@ class Handshake:
         if m.frame_max > cfg.frame_max or (cfg.channel_max and m.channel_max > cfg.channel_max):
             raise NotAllowed("negotiated frame_max/channel_max above the server's").with_method(10, 31)
         conn.frame_max = m.frame_max or cfg.frame_max
-        conn.channel_max = m.channel_max or cfg.channel_max or 65535
+        conn.channel_max = min(m.channel_max or 65535, self._channel_max())
         conn.codec.frame_max = conn.frame_max
         conn.start_heartbeats(m.heartbeat)
         self.expected = spec.ConnectionOpen
@@ -167,6 +175,7 @@ class Handshake:
         if m.virtual_host not in conn.user.permissions:
             raise NotAllowed(f"access to vhost '{m.virtual_host}' refused for user "
                              f"'{conn.user_name}'").with_method(10, 40)
+        self._check_connection_limits(vhost.name, vhost.parameters.limits, conn.user.limits)
         conn.vhost = vhost
         conn.vhost_name = vhost.name
         self.expected = None
@@ -174,6 +183,20 @@ class Handshake:
         conn.broker.register(conn)
         conn.send(method_frame(0, spec.ConnectionOpenOk()))
         log.info("connection %s opened (user %s, vhost %s)", conn.name, conn.user_name, vhost.name)
+
+    def _check_connection_limits(self, vhost: str, vhost_limits: dict[str, int],
+                                 user_limits: dict[str, int]) -> None:
+        broker = self.conn.broker
+        user = self.conn.user_name
+        limit = limit_reached(vhost_limits, "max-connections", broker.connection_count(vhost))
+        if limit is not None:
+            raise NotAllowed(f"access to vhost '{vhost}' refused for user '{user}': connection "
+                             f"limit ({limit}) is reached").with_method(10, 40)
+        count = sum(1 for c in broker.connections.values() if c.user_name == user)
+        limit = limit_reached(user_limits, "max-connections", count)
+        if limit is not None:
+            raise NotAllowed(f"Connection refused for user '{user}'. User connection limit "
+                             f"({limit}) is reached").with_method(10, 40)
 
     def _blocked(self, m: spec.Method) -> None:
         """Clients may send Blocked/Unblocked; nothing to do (RabbitMQ ignores them)."""
