@@ -43,6 +43,7 @@ from lavinmq.amqp.events import (
     HeartbeatReceived,
     MethodReceived,
     ProtocolHeaderReceived,
+    PublishBatch,
 )
 from lavinmq.amqp.properties import EMPTY, validate
 from lavinmq.amqp.spec import METHODS, Method
@@ -54,6 +55,7 @@ _unpack_frame = _FRAME.unpack_from
 _unpack_index = _METHOD_INDEX.unpack_from
 DEFAULT_FRAME_MAX = 131072
 CHANNEL_CLASS = 20
+BASIC_PUBLISH = 0x003C0028
 
 
 class Role(enum.Enum):
@@ -93,12 +95,21 @@ class AMQPConnection:
         frame_max: the largest frame accepted, header and end byte included.
         max_body_size: the largest message body accepted (0: no limit); larger bodies are
             rejected with a channel-level PRECONDITION_FAILED.
+        batch_publishes: (server role) return Basic.Publish messages as ``PublishBatch``
+            events, coalescing consecutive ones with identical arguments on one channel,
+            instead of one ``ContentReceived`` each.
     """
 
     def __init__(
-        self, role: Role, frame_max: int = DEFAULT_FRAME_MAX, max_body_size: int = 0
+        self,
+        role: Role,
+        frame_max: int = DEFAULT_FRAME_MAX,
+        max_body_size: int = 0,
+        *,
+        batch_publishes: bool = False,
     ) -> None:
         self.role = role
+        self.batch_publishes = batch_publishes and role is Role.SERVER
         self.frame_max = frame_max
         self.max_body_size = max_body_size
         self._awaiting_header = role is Role.SERVER
@@ -108,6 +119,11 @@ class AMQPConnection:
         self._partials: dict[int, _Partial] = {}
         self._discarding: set[int] = set()
         self._failed = False
+        # The last Basic.Publish payload and its decoded method: a publisher usually
+        # repeats the same exchange/routing key, so most publishes skip decoding and
+        # join the previous PublishBatch (see _content).
+        self._last_publish: bytes = b""
+        self._last_publish_method: Method | None = None
 
     def receive_data(self, data: bytes) -> list[Event]:
         """Feed bytes from the peer; return every event they complete, in order."""
@@ -214,8 +230,25 @@ class AMQPConnection:
             raise CommandInvalid(f"{cls.NAME} not allowed on {where}")
         if channel in self._partials:
             raise UnexpectedFrame(f"expected content header on channel {channel}, got {cls.NAME}")
+        if index == BASIC_PUBLISH and self.batch_publishes:
+            raw = data[start + 4 : end]
+            if raw == self._last_publish and self._last_publish_method is not None:
+                self._partials[channel] = _Partial(self._last_publish_method)
+                return
+            method = self._decode(cls, data, start, end)
+            self._last_publish, self._last_publish_method = raw, method
+            self._partials[channel] = _Partial(method)
+            return
+        method = self._decode(cls, data, start, end)
+        if cls.CONTENT:
+            self._partials[channel] = _Partial(method)
+        else:
+            events.append(MethodReceived(channel, method))
+
+    @staticmethod
+    def _decode(cls: type[Method], data: bytes, start: int, end: int) -> Method:
         try:
-            method = cls.decode(memoryview(data)[start + 4 : end], 0)
+            return cls.decode(memoryview(data)[start + 4 : end], 0)
         except SyntaxError_ as exc:
             exc.with_method(cls.CLASS_ID, cls.METHOD_ID)
             raise
@@ -223,10 +256,6 @@ class AMQPConnection:
             raise SyntaxError_(f"malformed {cls.NAME}").with_method(
                 cls.CLASS_ID, cls.METHOD_ID
             ) from exc
-        if cls.CONTENT:
-            self._partials[channel] = _Partial(method)
-        else:
-            events.append(MethodReceived(channel, method))
 
     def _header(self, channel: int, data: bytes, start: int, end: int, events: list[Event]) -> None:
         if channel in self._discarding:
@@ -254,7 +283,7 @@ class AMQPConnection:
         partial.body_size = body_size
         if body_size == 0:
             del self._partials[channel]
-            events.append(ContentReceived(channel, partial.method, properties, b""))
+            self._content(channel, partial.method, properties, b"", events)
 
     def _body(self, channel: int, payload: bytes, events: list[Event]) -> None:
         if channel in self._discarding:
@@ -267,14 +296,27 @@ class AMQPConnection:
             raise FrameError("content body exceeds the size in the content header")
         if received == partial.body_size and not partial.parts:
             del self._partials[channel]
-            events.append(ContentReceived(channel, partial.method, partial.properties, payload))
+            self._content(channel, partial.method, partial.properties, payload, events)
             return
         partial.parts.append(payload)
         partial.received = received
         if received == partial.body_size:
             del self._partials[channel]
             body = b"".join(partial.parts)
-            events.append(ContentReceived(channel, partial.method, partial.properties, body))
+            self._content(channel, partial.method, partial.properties, body, events)
+
+    def _content(
+        self, channel: int, method: Method, properties: bytes, body: bytes, events: list[Event]
+    ) -> None:
+        if self.batch_publishes and method.INDEX == BASIC_PUBLISH:
+            last = events[-1] if events else None
+            if type(last) is PublishBatch and last.channel == channel and last.method is method:
+                last.contents.append(properties)
+                last.contents.append(body)
+            else:
+                events.append(PublishBatch(channel, method, [properties, body]))
+            return
+        events.append(ContentReceived(channel, method, properties, body))
 
 
 def _peer(role: Role) -> str:

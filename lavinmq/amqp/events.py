@@ -45,5 +45,20 @@ class ContentReceived(Event):
 
 
 @dataclass(slots=True)
+class PublishBatch(Event):
+    """Consecutive Basic.Publish messages on one channel with identical method arguments
+    (exchange, routing key, mandatory, immediate), as the server receives them.
+
+    ``contents`` is flat: ``[properties0, body0, properties1, body1, ...]`` (raw
+    properties as sent). A publisher streaming to one routing key yields one batch per
+    read, so the broker routes and checks permissions once for hundreds of messages.
+    """
+
+    channel: int
+    method: Method
+    contents: list[bytes]
+
+
+@dataclass(slots=True)
 class HeartbeatReceived(Event):
     """A heartbeat frame."""

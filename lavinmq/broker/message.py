@@ -18,6 +18,7 @@ import struct
 import time
 
 from lavinmq.amqp.frames import FRAME_HEADER_STRUCT
+from lavinmq.amqp.properties import peek_delivery_mode
 
 _Q = struct.Struct(">Q")
 _I = struct.Struct(">I")
@@ -41,6 +42,24 @@ def encode_record(exchange_rk: bytes, properties: bytes, body: bytes, timestamp:
     """Build a record; ``exchange_rk`` is shortstr(exchange) + shortstr(routing key)."""
     ts = timestamp or int(time.time() * 1000)
     return b"".join((_Q.pack(ts), exchange_rk, _I.pack(len(properties)), properties, body))
+
+
+def encode_records(exchange_rk: bytes, contents: list[bytes], timestamp: int = 0) -> tuple[list[bytes], bool]:
+    """Records for a batch; ``contents`` is ``[props0, body0, props1, body1, ...]``.
+
+    Returns the records and whether any message is persistent (delivery_mode 2).
+    """
+    head = _Q.pack(timestamp or int(time.time() * 1000)) + exchange_rk
+    pack_len = _I.pack
+    join = b"".join
+    records = []
+    persistent = False
+    for i in range(0, len(contents), 2):
+        props = contents[i]
+        if not persistent and props[0] & 0x10:
+            persistent = peek_delivery_mode(props) == 2
+        records.append(join((head, pack_len(len(props)), props, contents[i + 1])))
+    return records, persistent
 
 
 class RecordView:

@@ -16,7 +16,7 @@ from lavinmq.amqp.frames import method_frame
 from lavinmq.server.channel_basic import BasicHandlers
 from lavinmq.server.channel_entities import EntityHandlers
 from lavinmq.server.channel_state import ChannelState
-from lavinmq.server.publisher import PublishHandlers
+from lavinmq.server.publish_batch import BatchPublishHandlers
 
 if TYPE_CHECKING:
     from lavinmq.server.protocol import AMQPProtocol
@@ -24,12 +24,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class Channel(PublishHandlers, BasicHandlers, EntityHandlers, ChannelState):
+class Channel(BatchPublishHandlers, BasicHandlers, EntityHandlers, ChannelState):
     """One open AMQP channel of a connection."""
 
     def __init__(self, conn: AMQPProtocol, number: int) -> None:
         ChannelState.__init__(self, conn, number)
-        PublishHandlers.__init__(self)
+        BatchPublishHandlers.__init__(self)
 
     def on_method(self, method: spec.Method) -> None:
         """Dispatch a method (without content) received on this channel."""

@@ -18,8 +18,21 @@ from typing import TYPE_CHECKING, Any, cast
 from lavinmq.amqp import spec
 from lavinmq.amqp.connection import AMQPConnection, FrameRejected, Role
 from lavinmq.amqp.constants import PROTOCOL_HEADER
-from lavinmq.amqp.errors import AMQPError, ChannelError, HardError, InternalError, UnexpectedFrame
-from lavinmq.amqp.events import ContentReceived, HeartbeatReceived, MethodReceived, ProtocolHeaderReceived
+from lavinmq.amqp.errors import (
+    AMQPError,
+    ChannelError,
+    HardError,
+    InternalError,
+    NotAllowed,
+    UnexpectedFrame,
+)
+from lavinmq.amqp.events import (
+    ContentReceived,
+    HeartbeatReceived,
+    MethodReceived,
+    ProtocolHeaderReceived,
+    PublishBatch,
+)
 from lavinmq.amqp.frames import HEARTBEAT, method_frame
 from lavinmq.server.channel import Channel
 from lavinmq.server.handshake import Handshake
@@ -44,7 +57,9 @@ class AMQPProtocol(asyncio.Protocol):
         self.config = broker.config
         self.tls = tls
         self.transport: asyncio.Transport | None = None
-        self.codec = AMQPConnection(Role.SERVER, max_body_size=self.config.max_message_size)
+        self.codec = AMQPConnection(
+            Role.SERVER, max_body_size=self.config.max_message_size, batch_publishes=True
+        )
         self.channels: dict[int, Channel] = {}
         self.vhost: VHost | None = None
         self.user: User | None = None
@@ -111,7 +126,12 @@ class AMQPProtocol(asyncio.Protocol):
     def _dispatch(self, event: Any) -> None:
         # Hot path: the common events are checked first, by exact type.
         kind = type(event)
-        if kind is ContentReceived:
+        if kind is PublishBatch:
+            channel = self.channels.get(event.channel)
+            if channel is None:
+                raise ChannelError(f"expected 'channel.open' for channel {event.channel}")
+            channel.on_publish_batch(event.method, event.contents)
+        elif kind is ContentReceived:
             channel = self.channels.get(event.channel)
             if channel is None:
                 raise ChannelError(f"expected 'channel.open' for channel {event.channel}")
@@ -141,8 +161,12 @@ class AMQPProtocol(asyncio.Protocol):
         if channel is None:
             if not isinstance(method, spec.ChannelOpen):
                 raise ChannelError(f"expected 'channel.open' for channel {number}")
+            if len(self.channels) >= self.channel_max:  # RabbitMQ's check and text (530)
+                raise NotAllowed(f"number of channels opened ({len(self.channels)}) has reached "
+                                 f"the negotiated channel_max ({self.channel_max})")
             if number > self.channel_max:
-                raise ChannelError(f"channel {number} above channel_max {self.channel_max}")
+                raise NotAllowed(f"channel {number} is above the negotiated channel_max "
+                                 f"({self.channel_max})")
             self.channels[number] = Channel(self, number)
             self.send(method_frame(number, spec.ChannelOpenOk()))
             return

@@ -112,6 +112,21 @@ class Queue:
             self._tick.call_soon(self._deliver_loop)
         return True
 
+    @property
+    def accepts_batches(self) -> bool:
+        """Whether publish_many may be used (no per-message limits to enforce)."""
+        return True
+
+    def publish_many(self, records: list[bytes]) -> None:
+        """Append records that all passed the same routing (the batched publish path)."""
+        push = self.store.push
+        for record in records:
+            push(record)
+        self.stat_publish += len(records)
+        if self._consumers and not self._scheduled:
+            self._scheduled = True
+            self._tick.call_soon(self._deliver_loop)
+
     def request_sync(self) -> None:
         """The last publish must be fdatasync'ed before it is confirmed."""
         self._tick.sync(self.store)

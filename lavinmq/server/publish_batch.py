@@ -1,0 +1,92 @@
+"""The batched publish path: a run of publishes with identical method arguments.
+
+A publisher streaming to one exchange and routing key arrives as one ``PublishBatch``
+per read (see ``lavinmq.amqp.connection``). Exchange lookup, permission checks, routing
+and confirm bookkeeping are then done once per batch, and the records are built and
+appended in a tight loop. Batches that need per-message decisions (headers for routing,
+user_id checks, transactions, queues with limits) take the one-by-one path instead.
+"""
+
+from __future__ import annotations
+
+from lavinmq.amqp import spec
+from lavinmq.broker.message import encode_records, return_frames
+from lavinmq.server.publisher import WAITING, PublishHandlers
+
+# Properties flag bits (high byte, low byte) that need per-message handling: headers
+# (routing on headers, CC/BCC) and user_id (must match the login).
+_HEADERS_HI = 0x20
+_USER_ID_LO = 0x10
+_EMPTY = b"\x00\x00"
+
+
+def _simple(contents: list[bytes]) -> bool:
+    for i in range(0, len(contents), 2):
+        p = contents[i]
+        if p != _EMPTY and (p[0] & _HEADERS_HI or p[1] & _USER_ID_LO):
+            return False
+    return True
+
+
+class BatchPublishHandlers(PublishHandlers):
+    """Adds ``on_publish_batch`` to the publishing side of a channel."""
+
+    def on_publish_batch(self, m: spec.BasicPublish, contents: list[bytes]) -> None:
+        if self.closing:
+            return
+        if len(contents) == 2 or self.in_tx or not _simple(contents):
+            for i in range(0, len(contents), 2):
+                self.on_publish(m, contents[i], contents[i + 1])
+            return
+        self._publish_batch(m, contents)
+
+    def _publish_batch(self, m: spec.BasicPublish, contents: list[bytes]) -> None:
+        vhost = self.vhost
+        ex = vhost.exchanges.get(m.exchange)
+        if ex is None or ex.internal or not self._allowed(1, m.exchange):
+            self._check_exchange(m.exchange)
+        assert ex is not None
+        queues = vhost.route(ex, m.routing_key, None)
+        if any(not q.accepts_batches for q in queues) or (
+            self.conn.user is not None and self.conn.user.topic_permissions
+        ):
+            for i in range(0, len(contents), 2):
+                self.on_publish(m, contents[i], contents[i + 1])
+            return
+        count = len(contents) // 2
+        self.stat_publish += count
+        er = self._er_cache.get((m.exchange, m.routing_key)) or self._exchange_rk(
+            m.exchange, m.routing_key
+        )
+        needs_sync = False
+        if queues:
+            needs_sync = self._store_batch(queues, er, contents)
+        elif m.mandatory:
+            self._return_all(er, contents)
+        if self.confirm:
+            first = self._seq + 1
+            self._seq += count
+            if needs_sync:
+                self._special[first] = WAITING
+                self.conn.broker.tick.after_sync(lambda: self._synced(first))
+            self.conn.confirm_pending(self)
+
+    def _store_batch(self, queues: dict, er: bytes, contents: list[bytes]) -> bool:  # type: ignore[type-arg]
+        records, persistent = encode_records(er, contents)
+        needs_sync = False
+        conn = self.conn
+        for q in queues:
+            q.publish_many(records)
+            if persistent and q.durable:
+                q.request_sync()
+                needs_sync = True
+            if q.congested:
+                q.hold_publisher(conn)
+        return needs_sync
+
+    def _return_all(self, er: bytes, contents: list[bytes]) -> None:
+        frame_max = self.conn.frame_max
+        for i in range(0, len(contents), 2):
+            self.stat_return += 1
+            self.conn.send_frames(return_frames(self.number, 312, "NO_ROUTE", er, contents[i],
+                                                contents[i + 1], frame_max))
