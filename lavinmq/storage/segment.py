@@ -1,0 +1,215 @@
+"""Segment files: naming, allocation, memory mapping and record scanning.
+
+A segment file is ``SEGMENT_MAGIC`` followed by records, each a big-endian u32 length and
+that many payload bytes. A length of 0 (the zero fill left by ``posix_fallocate``) ends
+the data. Ack files hold big-endian u32 offsets of deleted records of their segment.
+"""
+
+from __future__ import annotations
+
+import errno
+import mmap
+import os
+import struct
+import sys
+from array import array
+from typing import Final
+
+from lavinmq.storage.errors import CorruptSegmentError, StoreFullError
+
+SEGMENT_MAGIC: Final = b"LMQ\x01"
+HEADER_SIZE: Final = len(SEGMENT_MAGIC)
+LENGTH_SIZE: Final = 4
+SEGMENT_PREFIX: Final = "msgs."
+ACK_PREFIX: Final = "acks."
+CORRUPT_SUFFIX: Final = ".corrupt"
+
+LENGTH: Final = struct.Struct(">I")
+_unpack_length = LENGTH.unpack_from
+_FULL_ERRNOS: Final = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+# Acks are buffered as native u32 arrays: appending an int to an array allocates nothing,
+# unlike packing 4 bytes per ack. They are byte-swapped to big-endian once per write.
+OFFSETS_TYPECODE: Final = "I"
+if array(OFFSETS_TYPECODE).itemsize != LENGTH_SIZE:  # pragma: no cover
+    raise ImportError("lavinmq.storage needs a 4-byte C unsigned int")
+
+
+def segment_name(segment_id: int) -> str:
+    """Return the file name of a segment, e.g. ``msgs.0000000001``."""
+    return f"{SEGMENT_PREFIX}{segment_id:010d}"
+
+
+def ack_name(segment_id: int) -> str:
+    """Return the file name of a segment's ack file, e.g. ``acks.0000000001``."""
+    return f"{ACK_PREFIX}{segment_id:010d}"
+
+
+def parse_id(name: str, prefix: str) -> int | None:
+    """Return the id in ``<prefix><10 digits>``, or None when ``name`` is not such a file."""
+    digits = name[len(prefix) :]
+    if not name.startswith(prefix) or len(digits) != 10 or not digits.isascii():
+        return None
+    if not digits.isdigit():
+        return None
+    return int(digits)
+
+
+def create_segment(path: str, size: int) -> tuple[int, mmap.mmap]:
+    """Create, allocate and map a new segment file, magic header written.
+
+    ``posix_fallocate`` (not ``ftruncate``) reserves the blocks up front, so a full disk
+    fails here with ENOSPC instead of with SIGBUS on a later write through the mapping.
+
+    Args:
+        path: the file to create; it must not exist.
+        size: the file size to allocate.
+
+    Returns:
+        The read/write file descriptor and a read/write shared mapping of the whole file.
+
+    Raises:
+        StoreFullError: the disk or quota is full; no file is left behind.
+        OSError: any other failure; no file is left behind.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        # Magic first: a crash before fallocate leaves a valid empty segment, not a file
+        # of zeros that recovery would have to call corrupt.
+        os.write(fd, SEGMENT_MAGIC)
+        os.posix_fallocate(fd, 0, size)
+        mapping = mmap.mmap(fd, size)
+    except OSError as exc:
+        os.close(fd)
+        os.unlink(path)
+        if exc.errno in _FULL_ERRNOS:
+            raise StoreFullError(exc.errno, f"no space for segment {path}: {exc}") from exc
+        raise
+    return fd, mapping
+
+
+def map_segment(path: str) -> mmap.mmap:
+    """Map an existing segment read-only after checking its magic header.
+
+    The file descriptor is closed before returning: the mapping keeps its own.
+
+    Raises:
+        CorruptSegmentError: the file is too short or has a bad magic header.
+        OSError: the file cannot be opened or mapped.
+    """
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        if size < HEADER_SIZE:
+            raise CorruptSegmentError(f"{path}: {size} bytes is too short for a segment")
+        mapping = mmap.mmap(fd, size, access=mmap.ACCESS_READ)
+    finally:
+        os.close(fd)
+    if mapping[:HEADER_SIZE] != SEGMENT_MAGIC:
+        mapping.close()
+        raise CorruptSegmentError(f"{path}: bad magic header")
+    return mapping
+
+
+def scan_records(
+    buf: mmap.mmap,
+    start: int,
+    limit: int,
+    skip: set[int] | None = None,
+    collect: array[int] | None = None,
+) -> tuple[int, int, int]:
+    """Walk the records of ``buf[start:limit]``.
+
+    Scanning stops at a zero length (end of data) or at a record overrunning ``limit``
+    (a torn tail).
+
+    Args:
+        buf: the mapped segment.
+        start: offset of the first record.
+        limit: the end of the readable bytes.
+        skip: offsets of acked records, which are walked over but not counted.
+        collect: when given, the offset of each counted record is appended to it.
+
+    Returns:
+        ``(end, count, nbytes)``: the offset after the last whole record, and the number
+        and total payload size of the counted records.
+    """
+    off = start
+    count = nbytes = 0
+    while off + LENGTH_SIZE <= limit:
+        (length,) = _unpack_length(buf, off)
+        nxt = off + LENGTH_SIZE + length
+        if length == 0 or nxt > limit:
+            break
+        if skip is None or off not in skip:
+            count += 1
+            nbytes += length
+            if collect is not None:
+                collect.append(off)
+        off = nxt
+    return off, count, nbytes
+
+
+def read_acks(path: str) -> set[int]:
+    """Read an ack file into a set of offsets; a missing file is empty.
+
+    A trailing partial u32 (a write cut short by a crash) is ignored.
+    """
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return set()
+    n = len(data) // LENGTH_SIZE
+    return set(struct.unpack(f">{n}I", data[: n * LENGTH_SIZE]))
+
+
+def open_ack_file(path: str) -> int:
+    """Open an ack file for appending, dropping a trailing partial u32 first.
+
+    Appending after a partial u32 would shift every later offset, so the partial one
+    (from a crash or a failed write) is cut away.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    size = os.fstat(fd).st_size
+    if size % LENGTH_SIZE:
+        os.ftruncate(fd, size - size % LENGTH_SIZE)
+    return fd
+
+
+def pack_offsets(offsets: array[int]) -> bytes:
+    """Return offsets in the ack file format: big-endian u32s."""
+    data = array(OFFSETS_TYPECODE, offsets)
+    if sys.byteorder == "little":
+        data.byteswap()
+    return data.tobytes()
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Append all of ``data`` to ``fd``; on failure cut the file back to where it was.
+
+    Raises:
+        StoreFullError: the disk or quota is full.
+        OSError: any other write failure.
+    """
+    view = memoryview(data)
+    done = 0
+    try:
+        while done < len(view):
+            done += os.write(fd, view[done:])
+    except OSError as exc:
+        if done:
+            os.ftruncate(fd, os.fstat(fd).st_size - done)
+        if exc.errno in _FULL_ERRNOS:
+            raise StoreFullError(exc.errno, f"no space to write acks: {exc}") from exc
+        raise
+    finally:
+        view.release()
+
+
+def unlink_quietly(path: str) -> None:
+    """Remove a file, ignoring that it is already gone."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
