@@ -18,6 +18,7 @@ import enum
 import struct
 from dataclasses import dataclass
 
+from lavinmq._ext import NO_EXTENSIONS
 from lavinmq.amqp.constants import (
     FRAME_BODY,
     FRAME_END,
@@ -166,6 +167,10 @@ class AMQPConnection:
             self._awaiting_header = False
             events.append(ProtocolHeaderReceived())
             pos = 8
+        return _parse_frames(self, data, events, pos)
+
+    def _parse_frames(self, data: bytes, events: list[Event], pos: int) -> int:
+        """Pure-Python frame loop; ``_cparse.parse_frames`` is its compiled twin."""
         end_data = len(data)
         frame_max = self.frame_max
         while end_data - pos >= 8:
@@ -321,6 +326,14 @@ class AMQPConnection:
 
 def _peer(role: Role) -> str:
     return "client" if role is Role.SERVER else "server"
+
+
+_parse_frames = AMQPConnection._parse_frames
+if not NO_EXTENSIONS:
+    try:
+        from lavinmq.amqp._cparse import parse_frames as _parse_frames
+    except ImportError:  # not compiled: the pure-Python loop above is used
+        pass
 
 
 __all__ = ["AMQPConnection", "ChannelError", "FrameRejected", "Role"]

@@ -20,6 +20,15 @@ class DeliveryTarget(Protocol):
         """Whether it can take one more message now (prefetch, flow, socket)."""
         ...
 
+    def room(self) -> int:
+        """How many messages it can take now (0 when not ready)."""
+        ...
+
+    def deliver_batch(self, queue: Queue, positions: list[int], records: list[bytes],
+                      redelivered: list[bool]) -> None:
+        """Send a run of messages; the queue acks them itself when ``no_ack``."""
+        ...
+
     def write_blocked(self) -> bool:
         """Whether its connection's socket buffer is full (it can't take more now)."""
         ...

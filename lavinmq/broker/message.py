@@ -17,6 +17,7 @@ from __future__ import annotations
 import struct
 import time
 
+from lavinmq._ext import NO_EXTENSIONS
 from lavinmq.amqp.frames import FRAME_HEADER_STRUCT
 from lavinmq.amqp.properties import peek_delivery_mode
 
@@ -190,3 +191,23 @@ def _content(
         part = view[start : start + chunk]
         frames.append(_pack_frame(3, channel, len(part)) + bytes(part) + _FRAME_END)
     return frames
+
+
+def deliver_batch(
+    channel: int, ctag: bytes, first_tag: int, records: list[bytes], redelivered: list[bool],
+    frame_max: int,
+) -> bytes:
+    """Basic.Deliver frames for a run of records, delivery tags from ``first_tag``."""
+    return b"".join(
+        b"".join(deliver_frames(channel, ctag, first_tag + i, redelivered[i], rec, frame_max))
+        for i, rec in enumerate(records)
+    )
+
+
+encode_records_py = encode_records
+deliver_batch_py = deliver_batch
+if not NO_EXTENSIONS:
+    try:
+        from lavinmq.broker._cmessage import deliver_batch, encode_records  # type: ignore[assignment]
+    except ImportError:  # not compiled: the pure-Python versions above are used
+        pass

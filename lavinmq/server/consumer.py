@@ -6,7 +6,9 @@ from typing import TYPE_CHECKING
 
 from lavinmq.amqp import spec
 from lavinmq.amqp.types import FieldTable
-from lavinmq.broker.message import deliver_frames, shortstr
+from lavinmq.broker.message import deliver_batch, deliver_frames, shortstr
+
+UNLIMITED = 1 << 30
 
 if TYPE_CHECKING:
     from lavinmq.broker.queue.queue import Queue
@@ -41,6 +43,34 @@ class Consumer:
         if not self.channel.can_deliver:
             return False
         return self.no_ack or not self.prefetch or self.unacked < self.prefetch
+
+    def room(self) -> int:
+        channel = self.channel
+        if not channel.can_deliver:
+            return 0
+        room = UNLIMITED
+        if self.prefetch and not self.no_ack:
+            room = self.prefetch - self.unacked
+        if channel.global_prefetch:
+            room = min(room, channel.global_prefetch - len(channel.unacked))
+        return room
+
+    def deliver_batch(self, queue: Queue, positions: list[int], records: list[bytes],
+                      redelivered: list[bool]) -> None:
+        # Hot path: one compiled call frames the whole run into one buffer.
+        channel = self.channel
+        first = channel.delivery_tag + 1
+        count = len(records)
+        channel.delivery_tag += count
+        conn = channel.conn
+        conn.send(deliver_batch(channel.number, self.ctag, first, records, redelivered,
+                                conn.frame_max))
+        channel.stat_deliver += count
+        if not self.no_ack:
+            unacked = channel.unacked
+            for i, pos in enumerate(positions):
+                unacked[first + i] = (queue, pos, self)
+            self.unacked += count
 
     def write_blocked(self) -> bool:
         return not self.channel.conn.writable

@@ -88,5 +88,8 @@ class BatchPublishHandlers(PublishHandlers):
         frame_max = self.conn.frame_max
         for i in range(0, len(contents), 2):
             self.stat_return += 1
-            self.conn.send_frames(return_frames(self.number, 312, "NO_ROUTE", er, contents[i],
-                                                contents[i + 1], frame_max))
+            self.conn.send_frames(
+                return_frames(
+                    self.number, 312, "NO_ROUTE", er, contents[i], contents[i + 1], frame_max
+                )
+            )

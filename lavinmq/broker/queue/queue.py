@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 FLOW_BACKLOG = 1024
+BATCH = 256
+BYTE_BUDGET = 4 * 1024 * 1024
+"""Bytes a delivery loop may frame per event-loop iteration (bounds memory per tick)."""
 
 
 class Queue:
@@ -32,6 +35,14 @@ class Queue:
     IS_QUEUE: ClassVar[bool] = True
     __slots__ = (
         "__weakref__",
+        "_budget",
+        "_consumers",
+        "_flow_waiters",
+        "_had_consumers",
+        "_on_empty_consumers",
+        "_rr",
+        "_scheduled",
+        "_tick",
         "arguments",
         "auto_delete",
         "congested",
@@ -50,14 +61,6 @@ class Queue:
         "store",
         "unacked",
         "vhost_name",
-        "_budget",
-        "_consumers",
-        "_flow_waiters",
-        "_had_consumers",
-        "_on_empty_consumers",
-        "_rr",
-        "_scheduled",
-        "_tick",
     )
 
     def __init__(
@@ -204,35 +207,92 @@ class Queue:
         self._scheduled = False
         if not self._consumers or self.deleted:
             return
+        if len(self._consumers) == 1:
+            delivered = self._deliver_batches(self._consumers[0])
+        else:
+            delivered = self._deliver_round_robin()
+        store = self.store
+        exhausted = delivered >= self._budget and store.ready > 0
+        if delivered:
+            self.stat_deliver += delivered
+            self._tick.store_dirty(store)
+            if exhausted:
+                self._scheduled = True
+                self._tick.call_soon(self._deliver_loop)
+        self._update_flow(exhausted)
+
+    def _deliver_batches(self, consumer: DeliveryTarget) -> int:
+        """One consumer: shift runs of messages and hand each run over in one call, so
+        the framing of a whole run is one (compiled) call and one socket write."""
         store = self.store
         shift = store.shift
         budget = self._budget
-        delivered = acked = 0
-        while delivered < budget:
+        byte_budget = BYTE_BUDGET
+        delivered = 0
+        while delivered < budget and byte_budget > 0:
+            want = min(consumer.room(), budget - delivered, BATCH)
+            if want <= 0:
+                break
+            positions: list[int] = []
+            records: list[bytes] = []
+            flags: list[bool] = []
+            while len(positions) < want and byte_budget > 0:
+                item = shift()
+                if item is None:
+                    break
+                positions.append(item[0])
+                records.append(item[1])
+                flags.append(item[2])
+                byte_budget -= len(item[1])
+            if not positions:
+                break
+            consumer.deliver_batch(self, positions, records, flags)
+            self._settle_delivered(consumer, positions, flags)
+            delivered += len(positions)
+            if len(positions) < want and byte_budget > 0:
+                break
+        return delivered
+
+    def _settle_delivered(self, consumer: DeliveryTarget, positions: list[int], flags: list[bool]) -> None:
+        redelivered = flags.count(True)
+        if redelivered:
+            self.stat_redeliver += redelivered
+        if consumer.no_ack:
+            ack = self.store.ack
+            for pos in positions:
+                ack(pos)
+            self.stat_ack += len(positions)
+        else:
+            self.unacked += len(positions)
+
+    def _deliver_round_robin(self) -> int:
+        """Several consumers: one message at a time, rotating (RabbitMQ's fairness)."""
+        store = self.store
+        shift = store.shift
+        budget = self._budget
+        byte_budget = BYTE_BUDGET
+        delivered = 0
+        while delivered < budget and byte_budget > 0:
+            rr = self._rr
             consumer = self._next_consumer()
             if consumer is None:
                 break
             item = shift()
             if item is None:
+                self._rr = rr  # nothing to deliver: that consumer keeps its turn
                 break
             pos, record, redelivered = item
             consumer.deliver(self, pos, record, redelivered)
             delivered += 1
+            byte_budget -= len(record)
             if redelivered:
                 self.stat_redeliver += 1
             if consumer.no_ack:
                 store.ack(pos)
-                acked += 1
+                self.stat_ack += 1
             else:
                 self.unacked += 1
-        if delivered:
-            self.stat_deliver += delivered
-            self.stat_ack += acked
-            self._tick.store_dirty(store)
-            if delivered >= budget and store.ready:
-                self._scheduled = True
-                self._tick.call_soon(self._deliver_loop)
-        self._update_flow(delivered >= budget and store.ready > 0)
+        return delivered
 
     # -- flow control -------------------------------------------------------------------
     # Consumers can't keep up when the delivery loop runs out of budget with messages
