@@ -15,6 +15,7 @@ collected in a list and joined once the frame is complete (no re-copy per read).
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 import struct
 from dataclasses import dataclass
 
@@ -328,12 +329,17 @@ def _peer(role: Role) -> str:
     return "client" if role is Role.SERVER else "server"
 
 
-_parse_frames = AMQPConnection._parse_frames
-if not NO_EXTENSIONS:
+def _compiled_parse_frames() -> Callable[[AMQPConnection, bytes, list[Event], int], int] | None:
+    if NO_EXTENSIONS:
+        return None
     try:
-        from lavinmq.amqp._cparse import parse_frames as _parse_frames
-    except ImportError:  # not compiled: the pure-Python loop above is used
-        pass
+        from lavinmq.amqp._cparse import parse_frames  # noqa: PLC0415
+    except ImportError:  # not compiled: the pure-Python loop is used
+        return None
+    return parse_frames
+
+
+_parse_frames = _compiled_parse_frames() or AMQPConnection._parse_frames
 
 
 __all__ = ["AMQPConnection", "ChannelError", "FrameRejected", "Role"]

@@ -59,6 +59,7 @@ class User:
     tags: list[str] = field(default_factory=list)
     permissions: dict[str, Permissions] = field(default_factory=dict)
     topic_permissions: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    limits: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def create(cls, name: str, password: str, tags: list[str] | None = None) -> User:
@@ -78,11 +79,22 @@ class User:
     def is_admin(self) -> bool:
         return "administrator" in self.tags
 
+    def can_topic(self, kind: str, vhost: str, exchange: str, routing_key: str) -> bool:
+        """RabbitMQ topic authorisation: ``kind`` is "write" (publish) or "read" (bind).
+
+        Without a topic permission for the exchange everything is allowed.
+        """
+        perm = self.topic_permissions.get(vhost, {}).get(exchange)
+        if perm is None:
+            return True
+        return re.search(perm.get(kind) or "^$", routing_key) is not None
+
     def to_dict(self) -> dict[str, Any]:
-        """RabbitMQ definitions shape."""
+        """RabbitMQ definitions shape (tags as a list, as RabbitMQ 3.9+ exports them)."""
         return {
             "name": self.name,
             "password_hash": self.password_hash,
             "hashing_algorithm": self.hashing_algorithm,
-            "tags": ",".join(self.tags),
+            "tags": list(self.tags),
+            "limits": dict(self.limits),
         }

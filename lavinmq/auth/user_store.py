@@ -44,6 +44,7 @@ class UserStore:
             for vhost, perm in (item.get("permissions") or {}).items():
                 user.permissions[vhost] = Permissions(perm["configure"], perm["write"], perm["read"])
             user.topic_permissions = item.get("topic_permissions") or {}
+            user.limits = item.get("limits") or {}
             self._users[user.name] = user
 
     def save(self) -> None:

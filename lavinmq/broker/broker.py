@@ -13,15 +13,19 @@ import time
 from pathlib import Path
 from typing import Any
 
-from lavinmq.amqp.errors import ConnectionForced
+from lavinmq.amqp.errors import ConnectionForced, InternalError
 from lavinmq.auth import Permissions, UserStore
+from lavinmq.broker.alarms import DiskAlarm
 from lavinmq.broker.interfaces import ClientConnection
+from lavinmq.broker.parameters import GlobalParameters
 from lavinmq.broker.tick import Tick
 from lavinmq.broker.vhost import VHost
 from lavinmq.config import Config
 from lavinmq.storage import DataDirLock, read_json, write_json_atomic
 
 log = logging.getLogger(__name__)
+COMPACT_INTERVAL = 60.0
+"""Seconds between compactions of definitions logs that have deletions in them."""
 
 
 class Broker:
@@ -32,11 +36,15 @@ class Broker:
         self.data_dir = Path(config.data_dir)
         self.loop = loop or asyncio.get_event_loop()
         self.tick = Tick(self.loop)
+        self.tick.on_sync_failure = self._sync_failed
         self.vhosts: dict[str, VHost] = {}
         self.connections: dict[int, ClientConnection] = {}
         self.started_at = time.time()
         self._lock: DataDirLock | None = None
+        self.disk_alarm = DiskAlarm(str(self.data_dir), self._free_disk_min, self.loop)
+        self._compact_timer: asyncio.TimerHandle | None = None
         self.users: UserStore
+        self.global_parameters: GlobalParameters
         self.closed = False
 
     def start(self) -> None:
@@ -46,12 +54,35 @@ class Broker:
         self._lock.acquire()
         self.users = UserStore(self.data_dir)
         self.users.ensure_default(self.config.default_user, self.config.default_password)
+        self.global_parameters = GlobalParameters(self.data_dir)
         names = read_json(self.data_dir / "vhosts.json", None)
-        if names is None:
+        if not isinstance(names, list):
             names = [{"name": "/"}]
-        for item in names:  # type: ignore[union-attr]
+        for item in names:
             self._open_vhost(item["name"])
         self._save_vhosts()
+        self.disk_alarm.start()
+        self._compact_timer = self.loop.call_later(COMPACT_INTERVAL, self._compact_definitions)
+
+    def _free_disk_min(self) -> int:
+        # LavinMQ's rule: never let the disk get so full that a store can't roll a segment.
+        return max(self.config.free_disk_min, 3 * self.config.segment_size)
+
+    def _compact_definitions(self) -> None:
+        """Timer: rewrite the definitions logs that hold deleted entities."""
+        self._compact_timer = self.loop.call_later(COMPACT_INTERVAL, self._compact_definitions)
+        for vhost in list(self.vhosts.values()):
+            try:
+                vhost.compact_if_dirty()
+            except OSError as exc:
+                log.error("vhost %s: compacting definitions failed: %s", vhost.name, exc)
+
+    def _sync_failed(self, exc: BaseException) -> None:
+        """A group commit failed: close every connection, so that publishers waiting
+        for confirms learn that their messages are not safe (they republish)."""
+        for conn in list(self.connections.values()):
+            conn.close_by_server(InternalError.reply_code,
+                                 f"INTERNAL_ERROR - writing to disk failed: {exc}")
 
     def _open_vhost(self, name: str) -> VHost:
         vhost = VHost(name, self.data_dir, self.tick, self.config.segment_size)
@@ -68,6 +99,9 @@ class Broker:
         if self.closed:
             return
         self.closed = True
+        self.disk_alarm.stop()
+        if self._compact_timer is not None:
+            self._compact_timer.cancel()
         for conn in list(self.connections.values()):
             conn.close_by_server(ConnectionForced.reply_code, "CONNECTION_FORCED - broker shutdown")
         self.tick.flush_now()

@@ -10,7 +10,7 @@ in-memory state.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lavinmq.amqp import spec
 from lavinmq.amqp.frames import method_frame
@@ -28,6 +28,14 @@ LOGGED = (
     spec.QueueBind,
     spec.QueueUnbind,
 )
+
+GARBAGE = (spec.ExchangeDelete, spec.ExchangeUnbind, spec.QueueDelete, spec.QueueUnbind)
+"""Records that make earlier ones obsolete: the reason to compact."""
+
+
+def is_durable(dest: Any) -> bool:
+    """Whether a binding destination outlives a restart (exclusive queues do not)."""
+    return bool(dest.durable) and not getattr(dest, "exclusive", False)
 
 
 def encode(method: spec.Method) -> bytes:
@@ -67,7 +75,7 @@ def snapshot(vhost: VHost) -> Iterator[bytes]:
         if not ex.durable:
             continue
         for dest, rk, args in ex.bindings():
-            if not dest.durable:
+            if not is_durable(dest):
                 continue
             if dest.IS_QUEUE:
                 yield encode(spec.QueueBind(queue=dest.name, exchange=ex.name, routing_key=rk,

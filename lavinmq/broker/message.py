@@ -73,7 +73,7 @@ class RecordView:
         ex_end = 9 + record[8]
         self.er_end = ex_end + 1 + record[ex_end]
         self.props_start = self.er_end + 4
-        self.body_start = self.props_start + _I.unpack_from(record, self.er_end)[0]
+        self.body_start: int = self.props_start + _I.unpack_from(record, self.er_end)[0]
 
     @property
     def timestamp(self) -> int:
@@ -208,6 +208,6 @@ encode_records_py = encode_records
 deliver_batch_py = deliver_batch
 if not NO_EXTENSIONS:
     try:
-        from lavinmq.broker._cmessage import deliver_batch, encode_records  # type: ignore[assignment]
+        from lavinmq.broker._cmessage import deliver_batch, encode_records  # noqa: F811
     except ImportError:  # not compiled: the pure-Python versions above are used
         pass

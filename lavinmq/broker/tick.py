@@ -34,7 +34,7 @@ class Tick:
     """The broker's end-of-iteration scheduler (one per broker / event loop)."""
 
     __slots__ = ("_loop", "_scheduled", "_stores", "_sync_callbacks", "_sync_running",
-                 "_sync_stores", "_writers")
+                 "_sync_stores", "_writers", "on_sync_failure")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -44,6 +44,9 @@ class Tick:
         self._sync_stores: set[SyncSource] = set()
         self._sync_callbacks: list[Callable[[], None]] = []
         self._sync_running = False
+        # Called instead of the waiting callbacks when a group commit fails: nothing it
+        # covered may be confirmed (the broker closes the connections waiting on it).
+        self.on_sync_failure: Callable[[BaseException], None] | None = None
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -105,8 +108,14 @@ class Tick:
 
     def _sync_done(self, fut: asyncio.Future[None], callbacks: list[Callable[[], None]]) -> None:
         self._sync_running = False
-        if fut.exception() is not None:
-            log.error("group commit failed: %s", fut.exception())
+        exc = fut.exception()
+        if exc is not None:
+            # After a failed fdatasync the kernel may have dropped the dirty pages, so a
+            # retry proves nothing: the publishes it covered are never confirmed.
+            log.critical("group commit failed, %d confirms withheld: %s", len(callbacks), exc)
+            if self.on_sync_failure is not None:
+                self.on_sync_failure(exc)
+            callbacks = []
         for cb in callbacks:
             cb()
         if self._sync_callbacks:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import shutil
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,8 @@ from lavinmq.broker import definitions
 from lavinmq.broker.arguments import validate_exchange_arguments, validate_queue_arguments
 from lavinmq.broker.exchange import EXCHANGE_TYPES, DefaultExchange, Exchange
 from lavinmq.broker.message import encode_record
+from lavinmq.broker.parameters import Policy, VHostParameters, limit_reached
+from lavinmq.broker.queue.priority import PriorityQueue
 from lavinmq.broker.queue.queue import Queue
 from lavinmq.storage import DefinitionsLog, dir_name
 
@@ -62,6 +65,7 @@ class VHost:
             self.exchanges[ex_name] = EXCHANGE_TYPES[ex_type](ex_name, name, durable=True)
         self._log = DefinitionsLog(self.dir / "definitions.amqp")
         self._log_records = 0
+        self.parameters = VHostParameters(name, self.dir)
         self.closed = False
 
     def __repr__(self) -> str:
@@ -90,7 +94,7 @@ class VHost:
             self.delete_exchange(m.exchange, log_it=False)
         elif isinstance(m, spec.QueueDeclare):
             self.declare_queue(m.queue, durable=m.durable, auto_delete=m.auto_delete,
-                               arguments=m.arguments, log_it=False)
+                               arguments=m.arguments, log_it=False, builtin_ok=True)
         elif isinstance(m, spec.QueueDelete):
             self.delete_queue(m.queue, log_it=False)
         elif isinstance(m, spec.QueueBind | spec.QueueUnbind):
@@ -101,14 +105,23 @@ class VHost:
                        isinstance(m, spec.ExchangeBind), log_it=False)
 
     def compact(self) -> None:
+        """Rewrite the definitions log from the live state (atomically: temp + rename)."""
         self._log.compact(list(definitions.snapshot(self)))
         self._log_records = 0
 
+    def compact_if_dirty(self) -> None:
+        """Compact when the log holds deleted entities (the broker's periodic timer)."""
+        if self._log_records:
+            self.compact()
+
     def _append(self, method: spec.Method) -> None:
         self._log.append(definitions.encode(method))
-        self._log_records += 1
-        if self._log_records > COMPACT_THRESHOLD:
-            self.compact()
+        # Only deletions leave garbage behind: counting declarations too would rewrite
+        # the whole log every COMPACT_THRESHOLD declares (quadratic for 100k queues).
+        if isinstance(method, definitions.GARBAGE):
+            self._log_records += 1
+            if self._log_records >= COMPACT_THRESHOLD:
+                self.compact()
 
     def close(self) -> None:
         """Shutdown: close every queue's store and compact the definitions."""
@@ -116,8 +129,14 @@ class VHost:
             return
         self.closed = True
         for q in self.queues.values():
-            q.close()
-        self.compact()
+            try:
+                q.close()
+            except OSError as exc:  # e.g. a full disk: the store recovers at the next boot
+                log.error("vhost %s: closing queue %s failed: %s", self.name, q.name, exc)
+        try:
+            self.compact()
+        except OSError as exc:  # the old log is intact: it is replayed as it is
+            log.error("vhost %s: compacting definitions failed: %s", self.name, exc)
         self._log.close()
 
     def delete_all(self) -> None:
@@ -162,6 +181,7 @@ class VHost:
         validate_exchange_arguments(arguments, name, self.name)
         ex = cls(name, self.name, durable=durable, auto_delete=auto_delete, internal=internal,
                  arguments=arguments)
+        ex.policy = self.parameters.effective_policy(name, False)
         self.exchanges[name] = ex
         if durable and log_it:
             self._append(spec.ExchangeDeclare(exchange=name, type=type_, durable=True,
@@ -180,10 +200,10 @@ class VHost:
         if if_unused and (ex.binding_count or self._is_destination(ex)):
             raise PreconditionFailed(f"exchange '{name}' in vhost '{self.name}' in use")
         del self.exchanges[name]
-        for other in list(self.exchanges.values()):
-            other.remove_destination(ex)
+        lost = [other for other in list(self.exchanges.values()) if other.remove_destination(ex)]
         if ex.durable and log_it:
             self._append(spec.ExchangeDelete(exchange=name, if_unused=if_unused))
+        self._auto_delete_exchanges(lost)
 
     def _is_destination(self, dest: Exchange) -> bool:
         return any(ex.is_bound_to(dest) for ex in self.exchanges.values())
@@ -206,9 +226,12 @@ class VHost:
     def declare_queue(
         self, name: str, *, durable: bool = False, exclusive: bool = False,
         auto_delete: bool = False, arguments: FieldTable | None = None, passive: bool = False,
-        owner: Any = None, log_it: bool = True,
+        owner: Any = None, log_it: bool = True, builtin_ok: bool = False,
     ) -> Queue:
-        """Queue.Declare semantics; an empty name gets a server-generated ``amq.gen-*``."""
+        """Queue.Declare semantics; an empty name gets a server-generated ``amq.gen-*``.
+
+        ``builtin_ok`` lets the definitions replay recreate durable server-named queues.
+        """
         arguments = arguments or {}
         if passive:
             return self.get_queue(name, owner)
@@ -219,17 +242,24 @@ class VHost:
             return existing
         if not name:
             name = "amq.gen-" + uuid.uuid4().hex[:22]
-        elif name.startswith("amq."):
+        elif name.startswith("amq.") and not builtin_ok:
             raise AccessRefused(f"queue name '{name}' contains reserved prefix 'amq.*'")
         if not valid_name(name):
             raise PreconditionFailed(f"queue name '{name}' is not valid")
         validate_queue_arguments(arguments, name, self.name)
+        limit = limit_reached(self.parameters.limits, "max-queues", len(self.queues)) if log_it else None
+        if limit is not None:
+            raise PreconditionFailed(f"cannot declare queue '{name}': queue limit in vhost "
+                                     f"'{self.name}' ({limit}) is reached")
         parent = self.dir if durable and not exclusive else self._transient_dir
-        q = Queue(name, parent / dir_name(name), self.tick, vhost_name=self.name,
-                  durable=durable, exclusive=exclusive, auto_delete=auto_delete,
-                  arguments=arguments, owner=owner if exclusive else None,
-                  segment_size=self.segment_size)
+        cls = PriorityQueue if arguments.get("x-max-priority") else Queue
+        q = cls(name, parent / dir_name(name), self.tick, vhost_name=self.name,
+                durable=durable, exclusive=exclusive, auto_delete=auto_delete,
+                arguments=arguments, owner=owner if exclusive else None,
+                segment_size=self.segment_size, vhost=self)
         q.on_last_consumer_gone(lambda: self._auto_delete(q))
+        q.policy = self.parameters.effective_policy(name, True, _queue_type(arguments))
+        q.operator_policy = self.parameters.effective_operator_policy(name, True, _queue_type(arguments))
         self.queues[name] = q
         if durable and not exclusive and log_it:
             self._append(spec.QueueDeclare(queue=name, durable=True, auto_delete=auto_delete,
@@ -255,17 +285,18 @@ class VHost:
             raise PreconditionFailed(f"queue '{name}' in vhost '{self.name}' is not empty")
         count = q.message_count
         del self.queues[name]
-        for ex in list(self.exchanges.values()):
-            ex.remove_destination(q)
+        lost = [ex for ex in list(self.exchanges.values()) if ex.remove_destination(q)]
         q.delete()
         if q.durable and not q.exclusive and log_it:
             self._append(spec.QueueDelete(queue=name))
-        self._auto_delete_exchanges()
+        self._auto_delete_exchanges(lost)
         return count
 
-    def _auto_delete_exchanges(self) -> None:
-        for ex in list(self.exchanges.values()):
-            if ex.auto_delete and not ex.binding_count and ex.name in self.exchanges:
+    def _auto_delete_exchanges(self, candidates: Iterable[Exchange]) -> None:
+        """Delete the auto-delete exchanges among ``candidates`` (they just lost a binding)
+        that have none left; one that never had a binding stays, as in RabbitMQ."""
+        for ex in candidates:
+            if ex.auto_delete and not ex.binding_count and self.exchanges.get(ex.name) is ex:
                 self.delete_exchange(ex.name)
 
     # -- bindings -----------------------------------------------------------------------
@@ -295,13 +326,32 @@ class VHost:
                 return
             raise NotFound(f"no exchange '{source}' in vhost '{self.name}'")
         changed = ex.bind(dest, routing_key, arguments) if add else ex.unbind(dest, routing_key, arguments)
-        if not changed or not log_it or not (ex.durable and dest.durable):
+        if not changed or not log_it or not (ex.durable and definitions.is_durable(dest)):
             if changed and not add:
-                self._auto_delete_exchanges()
+                self._auto_delete_exchanges((ex,))
             return
         self._append(_binding_method(ex.name, dest, routing_key, arguments, add))
         if not add:
-            self._auto_delete_exchanges()
+            self._auto_delete_exchanges((ex,))
+
+    # -- policies (the data lives in broker.parameters) ---------------------------------
+
+    @property
+    def policies(self) -> dict[str, Policy]:
+        return self.parameters.policies
+
+    @property
+    def operator_policies(self) -> dict[str, Policy]:
+        return self.parameters.operator_policies
+
+    def apply_policies(self) -> None:
+        """Point every queue's and exchange's ``policy`` at its effective policy."""
+        params = self.parameters
+        for q in self.queues.values():
+            q.policy = params.effective_policy(q.name, True, _queue_type(q.arguments))
+            q.operator_policy = params.effective_operator_policy(q.name, True, _queue_type(q.arguments))
+        for ex in self.exchanges.values():
+            ex.policy = params.effective_policy(ex.name, False)
 
     # -- publishing ---------------------------------------------------------------------
 
@@ -309,7 +359,32 @@ class VHost:
         """The queues a message reaches, in binding order, each once."""
         out: dict[Queue, None] = {}
         exchange.route(routing_key, headers, out)
+        if not out:
+            self._alternate(exchange, routing_key, headers, out)
+        counts = exchange.stats  # [publish_in, publish_out] for the management API
+        if counts is None:
+            counts = exchange.stats = [0, 0]
+        counts[0] += 1
+        if out:
+            counts[1] += 1
         return out
+
+    def _alternate(self, exchange: Exchange, routing_key: str, headers: FieldTable | None,
+                   out: dict[Queue, None]) -> None:
+        """Unroutable: try the exchange's alternate exchange (argument or policy), and
+        that one's, once each."""
+        seen = {exchange}
+        ex = exchange
+        while not out:
+            name = ex.arguments.get("alternate-exchange")
+            if name is None and ex.policy is not None:
+                name = ex.policy.definition.get("alternate-exchange")
+            alternate = self.exchanges.get(name) if isinstance(name, str) else None
+            if alternate is None or alternate in seen:
+                return
+            seen.add(alternate)
+            alternate.route(routing_key, headers, out)
+            ex = alternate
 
     def publish_record(self, queues: dict[Queue, None], exchange_rk: bytes, properties: bytes,
                        body: bytes) -> int:
@@ -320,6 +395,11 @@ class VHost:
             if q.publish(record):
                 accepted += 1
         return accepted
+
+
+def _queue_type(arguments: FieldTable) -> str:
+    kind = arguments.get("x-queue-type")
+    return kind if isinstance(kind, str) else "classic"
 
 
 def _binding_method(source: str, dest: Any, rk: str, args: FieldTable, add: bool) -> spec.Method:
@@ -333,7 +413,7 @@ def _binding_method(source: str, dest: Any, rk: str, args: FieldTable, add: bool
 
 
 def _bad_exchange_type(type_: str) -> Exception:
-    from lavinmq.amqp.errors import CommandInvalid  # noqa: PLC0415
+    from lavinmq.amqp.errors import CommandInvalid
 
     return CommandInvalid(f"unknown exchange type '{type_}'")
 

@@ -108,7 +108,7 @@ class Channel(BatchPublishHandlers, BasicHandlers, EntityHandlers, ChannelState)
         self.conn.send(method_frame(self.number, method))
 
     def details(self) -> dict[str, Any]:
-        from lavinmq.server.info import channel_details  # noqa: PLC0415 - cold path
+        from lavinmq.server.info import channel_details  # cold path: imported on first use
 
         return channel_details(self)
 
@@ -132,6 +132,7 @@ _HANDLERS: dict[type[spec.Method], Any] = {
     spec.BasicQos: Channel.basic_qos,
     spec.BasicConsume: Channel.basic_consume,
     spec.BasicCancel: Channel.basic_cancel,
+    spec.BasicCancelOk: Channel.basic_cancel_ok,
     spec.BasicGet: Channel.basic_get,
     spec.BasicAck: Channel.basic_ack,
     spec.BasicReject: Channel.basic_reject,

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import secrets
+from typing import TYPE_CHECKING, cast
 
 from lavinmq.amqp import spec
-from lavinmq.amqp.errors import AccessRefused, NotAllowed, PreconditionFailed
+from lavinmq.amqp.errors import AccessRefused, NotAllowed, NotImplemented_, PreconditionFailed
 from lavinmq.broker.message import get_ok_frames
 from lavinmq.broker.queue.queue import Queue
 from lavinmq.server.channel_state import ChannelState
 from lavinmq.server.consumer import Consumer
+
+if TYPE_CHECKING:
+    from lavinmq.server.channel import Channel
 
 
 class BasicHandlers(ChannelState):
@@ -18,6 +22,8 @@ class BasicHandlers(ChannelState):
     # -- qos / consume / cancel ---------------------------------------------------------
 
     def basic_qos(self, m: spec.BasicQos) -> None:
+        if m.prefetch_size:  # as RabbitMQ and LavinMQ: a connection error
+            raise NotImplemented_(f"prefetch_size!=0 ({m.prefetch_size})")
         if m.global_:
             self.global_prefetch = m.prefetch_count
         else:
@@ -37,7 +43,7 @@ class BasicHandlers(ChannelState):
         priority = m.arguments.get("x-priority", 0) if m.arguments else 0
         if isinstance(priority, bool) or not isinstance(priority, int):
             raise PreconditionFailed(f"invalid x-priority argument {priority!r}")
-        consumer = Consumer(self, q, tag, no_ack=m.no_ack, exclusive=m.exclusive,
+        consumer = Consumer(cast("Channel", self), q, tag, no_ack=m.no_ack, exclusive=m.exclusive,
                             prefetch=self.prefetch_count, priority=priority, arguments=m.arguments)
         self.consumers[tag] = consumer
         if not m.nowait:
@@ -50,6 +56,9 @@ class BasicHandlers(ChannelState):
             consumer.queue.remove_consumer(consumer)
         if not m.nowait:
             self.send(spec.BasicCancelOk(m.consumer_tag))
+
+    def basic_cancel_ok(self, m: spec.BasicCancelOk) -> None:
+        """A client's answer to a server-sent Basic.Cancel (RabbitMQ 4.3 clients send it)."""
 
     def cancel_all_consumers(self) -> None:
         consumers, self.consumers = self.consumers, {}

@@ -67,6 +67,9 @@ class EntityHandlers(ChannelState):
         self.check_write("queue", name)
         self.check_read("exchange", m.exchange)
         q = self.vhost.get_queue(name, self.conn)
+        src = self.vhost.exchanges.get(m.exchange)
+        if src is not None and src.TYPE == "topic":
+            self.check_topic("read", m.exchange, m.routing_key)
         self.vhost.bind_queue(q, m.exchange, m.routing_key, m.arguments)
         if not m.nowait:
             self.send(spec.QueueBindOk())

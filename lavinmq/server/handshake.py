@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 from lavinmq import __version__
 from lavinmq.amqp import spec
-from lavinmq.amqp.errors import AccessRefused, AMQPError, CommandInvalid, NotAllowed, UnexpectedFrame
+from lavinmq.amqp.errors import (
+    AccessRefused,
+    AMQPError,
+    ChannelError,
+    CommandInvalid,
+    NotAllowed,
+    UnexpectedFrame,
+)
 from lavinmq.amqp.frames import method_frame
 from lavinmq.amqp.types import decode_table
 from lavinmq.broker.parameters import limit_reached
@@ -46,7 +53,8 @@ def parse_credentials(mechanism: str, response: bytes) -> tuple[str, str]:
     """(username, password) from a PLAIN or AMQPLAIN response.
 
     Raises:
-        AccessRefused: for an unsupported mechanism or a malformed response.
+        AccessRefused: for a malformed response.
+        CommandInvalid: for an unsupported mechanism.
     """
     if mechanism == "PLAIN":
         parts = response.split(b"\x00")
@@ -59,7 +67,12 @@ def parse_credentials(mechanism: str, response: bytes) -> tuple[str, str]:
         if not isinstance(login, str | bytes) or not isinstance(password, str | bytes):
             raise AccessRefused("malformed AMQPLAIN response")
         return _text(login), _text(password)
-    raise AccessRefused(f"unsupported authentication mechanism {mechanism!r}")
+    raise CommandInvalid(f"unknown authentication mechanism '{mechanism}'")  # as RabbitMQ
+
+
+def _negotiation_failed(name: str, value: int, limit: int) -> NotAllowed:
+    return NotAllowed(f"failed to negotiate connection parameters: negotiated {name} = {value} "
+                      f"is higher than the maximum allowed value ({limit})", 10, 31)
 
 
 def _text(value: str | bytes) -> str:
@@ -117,6 +130,8 @@ class Handshake:
             return
         if self.expected is not None and not isinstance(m, self.expected):
             raise UnexpectedFrame(f"expected {self.expected.NAME}, got {m.NAME}")
+        if self.opened and isinstance(m, _HANDSHAKE_METHODS):  # RabbitMQ's code and text
+            raise ChannelError(f"unexpected method {m.NAME} in connection state running")
         handler = _HANDLERS.get(type(m))
         if handler is None:
             raise CommandInvalid(f"{m.NAME} not allowed on channel 0")
@@ -158,8 +173,11 @@ class Handshake:
         cfg = conn.config
         if m.frame_max and m.frame_max < MIN_FRAME_MAX:
             raise NotAllowed(f"frame_max {m.frame_max} below the minimum {MIN_FRAME_MAX}").with_method(10, 31)
-        if m.frame_max > cfg.frame_max or (cfg.channel_max and m.channel_max > cfg.channel_max):
-            raise NotAllowed("negotiated frame_max/channel_max above the server's").with_method(10, 31)
+        # 0 means "no limit": refused when the server has one, as RabbitMQ and LavinMQ do.
+        if cfg.frame_max and (m.frame_max == 0 or m.frame_max > cfg.frame_max):
+            raise _negotiation_failed("frame_max", m.frame_max, cfg.frame_max)
+        if cfg.channel_max and (m.channel_max == 0 or m.channel_max > cfg.channel_max):
+            raise _negotiation_failed("channel_max", m.channel_max, cfg.channel_max)
         conn.frame_max = m.frame_max or cfg.frame_max
         conn.channel_max = min(m.channel_max or 65535, self._channel_max())
         conn.codec.frame_max = conn.frame_max
@@ -168,12 +186,13 @@ class Handshake:
 
     def _open(self, m: spec.ConnectionOpen) -> None:
         conn = self.conn
-        vhost = conn.broker.vhosts.get(m.virtual_host)
+        name = m.virtual_host or "/"  # an empty vhost means the default one (LavinMQ)
+        vhost = conn.broker.vhosts.get(name)
         if vhost is None:
-            raise NotAllowed(f"vhost '{m.virtual_host}' not found").with_method(10, 40)
+            raise NotAllowed(f"vhost '{name}' not found").with_method(10, 40)
         assert conn.user is not None
-        if m.virtual_host not in conn.user.permissions:
-            raise NotAllowed(f"access to vhost '{m.virtual_host}' refused for user "
+        if name not in conn.user.permissions:
+            raise NotAllowed(f"access to vhost '{name}' refused for user "
                              f"'{conn.user_name}'").with_method(10, 40)
         self._check_connection_limits(vhost.name, vhost.parameters.limits, conn.user.limits)
         conn.vhost = vhost
@@ -205,6 +224,7 @@ class Handshake:
         self.conn.send(method_frame(0, spec.ConnectionUpdateSecretOk()))
 
 
+_HANDSHAKE_METHODS = (spec.ConnectionStartOk, spec.ConnectionTuneOk, spec.ConnectionOpen)
 _HANDLERS: dict[type[spec.Method], Any] = {
     spec.ConnectionStartOk: Handshake._start_ok,
     spec.ConnectionTuneOk: Handshake._tune_ok,

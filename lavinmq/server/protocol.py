@@ -41,12 +41,15 @@ if TYPE_CHECKING:
     from lavinmq.auth import User
     from lavinmq.broker.broker import Broker
     from lavinmq.broker.vhost import VHost
+    from lavinmq.server.publisher import PublishHandlers
 
 log = logging.getLogger(__name__)
 HANDSHAKE_TIMEOUT = 10.0
 CLOSE_TIMEOUT = 3.0
 WRITE_HIGH_WATER = 1024 * 1024
 WRITE_LOW_WATER = 256 * 1024
+RESOURCE_ALARM = "resource alarm"
+"""The ``pause_reading_for`` reason of a connection blocked by ``broker.alarms``."""
 
 
 class AMQPProtocol(asyncio.Protocol):
@@ -84,7 +87,10 @@ class AMQPProtocol(asyncio.Protocol):
         self._timers: list[asyncio.TimerHandle] = []
         self._paused_reading = False
         self._reading_paused_by: set[Any] = set()
-        self._confirm_pending: dict[Channel, None] = {}
+        self._confirm_pending: dict[PublishHandlers, None] = {}
+        self._publisher = False  # has published: subject to resource alarms
+        self._blocked = False
+        self._write_shut = False
 
     # -- asyncio callbacks --------------------------------------------------------------
 
@@ -119,7 +125,7 @@ class AMQPProtocol(asyncio.Protocol):
             for channel in pending:
                 channel.emit_confirms()
 
-    def confirm_pending(self, channel: Channel) -> None:
+    def confirm_pending(self, channel: PublishHandlers) -> None:
         """``channel`` has confirms to send once this read is processed."""
         self._confirm_pending[channel] = None
 
@@ -127,11 +133,15 @@ class AMQPProtocol(asyncio.Protocol):
         # Hot path: the common events are checked first, by exact type.
         kind = type(event)
         if kind is PublishBatch:
+            if not self._publisher:
+                self._first_publish()
             channel = self.channels.get(event.channel)
             if channel is None:
                 raise ChannelError(f"expected 'channel.open' for channel {event.channel}")
             channel.on_publish_batch(event.method, event.contents)
         elif kind is ContentReceived:
+            if not self._publisher:
+                self._first_publish()
             channel = self.channels.get(event.channel)
             if channel is None:
                 raise ChannelError(f"expected 'channel.open' for channel {event.channel}")
@@ -149,6 +159,8 @@ class AMQPProtocol(asyncio.Protocol):
                 self.abort()
                 return
             self._on_error(event.channel, event.error)
+            if not event.channel or isinstance(event.error, HardError):
+                self._shutdown_write()
         elif kind is ProtocolHeaderReceived:
             self.handshake.start()
 
@@ -192,6 +204,8 @@ class AMQPProtocol(asyncio.Protocol):
             timer.cancel()
         self._timers.clear()
         self._out.clear()
+        if self._publisher:
+            self.broker.disk_alarm.remove_publisher(self)
         self._cleanup()
 
     # -- errors and closing -------------------------------------------------------------
@@ -226,6 +240,20 @@ class AMQPProtocol(asyncio.Protocol):
 
     def on_close_ok(self) -> None:
         self.abort()
+
+    def _shutdown_write(self) -> None:
+        """The codec stopped parsing (a hard error), so the peer's Close-Ok can't be read:
+        half-close after the Connection.Close instead of waiting CLOSE_TIMEOUT for it. The
+        peer sees Close then EOF; the socket closes when it does (or at CLOSE_TIMEOUT)."""
+        transport = self.transport
+        if transport is None or self._write_shut:
+            return
+        self.flush()
+        self._write_shut = True
+        if transport.can_write_eof():
+            transport.write_eof()
+        else:
+            transport.close()
 
     def abort(self) -> None:
         """Close the socket after writing what is buffered."""
@@ -271,6 +299,8 @@ class AMQPProtocol(asyncio.Protocol):
         if not out or self.transport is None:
             return
         self._out = []
+        if self._write_shut:
+            return
         self._send_activity = True
         self.stat_send_oct += sum(map(len, out))
         self.transport.writelines(out)
@@ -292,7 +322,8 @@ class AMQPProtocol(asyncio.Protocol):
         if not self._send_activity:
             self.send(HEARTBEAT)
         self._send_activity = False
-        silent_ticks = 0 if self._recv_activity else silent_ticks + 1
+        # While reading is paused (blocked, flow control) the peer's heartbeats wait unread.
+        silent_ticks = 0 if self._recv_activity or self._paused_reading else silent_ticks + 1
         self._recv_activity = False
         if silent_ticks >= 4:  # two full heartbeat intervals without a byte from the peer
             log.warning("connection %s: missed heartbeats from client, closing", self.name)
@@ -316,10 +347,41 @@ class AMQPProtocol(asyncio.Protocol):
             self._paused_reading = False
             self.transport.resume_reading()
 
+    # -- resource alarms (``broker.alarms``) -----------------------------------------------
+
+    def _first_publish(self) -> None:
+        self._publisher = True
+        self.broker.disk_alarm.add_publisher(self)
+
+    def _announce_blocking(self) -> bool:
+        caps = self.client_properties.get("capabilities")
+        return isinstance(caps, dict) and bool(caps.get("connection.blocked"))
+
+    def block(self, reason: str) -> None:
+        """A resource alarm: stop reading this publisher, tell it why if it listens."""
+        if self._blocked or self.closed:
+            return
+        self._blocked = True
+        log.info("connection %s: blocked: %s", self.name, reason)
+        if self._announce_blocking():
+            self.send(method_frame(0, spec.ConnectionBlocked(reason)))
+        self.pause_reading_for(RESOURCE_ALARM)
+
+    def unblock(self) -> None:
+        if not self._blocked:
+            return
+        self._blocked = False
+        if self.closed:
+            return
+        log.info("connection %s: unblocked", self.name)
+        if self._announce_blocking():
+            self.send(method_frame(0, spec.ConnectionUnblocked()))
+        self.resume_reading_for(RESOURCE_ALARM)
+
     # -- ClientConnection ---------------------------------------------------------------
 
     def details(self) -> dict[str, Any]:
-        from lavinmq.server.info import connection_details  # noqa: PLC0415 - cold path
+        from lavinmq.server.info import connection_details  # cold path: imported on first use
 
         return connection_details(self)
 

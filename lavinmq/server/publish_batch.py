@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from lavinmq.amqp import spec
 from lavinmq.broker.message import encode_records, return_frames
-from lavinmq.server.publisher import WAITING, PublishHandlers
+from lavinmq.server.publisher import NACK, WAITING, PublishHandlers
+from lavinmq.storage import StoreFullError
 
 # Properties flag bits (high byte, low byte) that need per-message handling: headers
 # (routing on headers, CC/BCC) and user_id (must match the login).
@@ -58,15 +59,22 @@ class BatchPublishHandlers(PublishHandlers):
         er = self._er_cache.get((m.exchange, m.routing_key)) or self._exchange_rk(
             m.exchange, m.routing_key
         )
-        needs_sync = False
+        needs_sync: bool | None = False
         if queues:
-            needs_sync = self._store_batch(queues, er, contents)
+            try:
+                needs_sync = self._store_batch(queues, er, contents)
+            except StoreFullError as exc:
+                self.store_full(exc)
+                needs_sync = None
         elif m.mandatory:
             self._return_all(er, contents)
         if self.confirm:
             first = self._seq + 1
             self._seq += count
-            if needs_sync:
+            if needs_sync is None:  # the disk is full: nack the whole batch (rare)
+                for seq in range(first, first + count):
+                    self._special[seq] = NACK
+            elif needs_sync:
                 self._special[first] = WAITING
                 self.conn.broker.tick.after_sync(lambda: self._synced(first))
             self.conn.confirm_pending(self)
@@ -79,7 +87,7 @@ class BatchPublishHandlers(PublishHandlers):
             q.publish_many(records)
             if persistent and q.durable:
                 q.request_sync()
-                needs_sync = True
+                needs_sync = False
             if q.congested:
                 q.hold_publisher(conn)
         return needs_sync

@@ -9,6 +9,8 @@ refused the message) are sent singly, in order.
 
 from __future__ import annotations
 
+import logging
+
 from lavinmq.amqp import spec
 from lavinmq.amqp.errors import AccessRefused, NotFound, PreconditionFailed
 from lavinmq.amqp.properties import (
@@ -23,6 +25,9 @@ from lavinmq.amqp.properties import (
 from lavinmq.amqp.types import FieldTable
 from lavinmq.broker.message import encode_record, return_frames, shortstr
 from lavinmq.server.channel_state import ChannelState
+from lavinmq.storage import StoreFullError
+
+log = logging.getLogger(__name__)
 
 WAITING = 1
 NACK = 2
@@ -77,6 +82,9 @@ class PublishHandlers(ChannelState):
         if ex is None or ex.internal or not self._allowed(1, m.exchange):
             self._check_exchange(m.exchange)
         assert ex is not None
+        user = self.conn.user
+        if user is not None and user.topic_permissions and ex.TYPE == "topic":
+            self.check_topic("write", ex.name, m.routing_key, 60, 40)
         headers: FieldTable | None = None
         persistent = False
         if properties != EMPTY:
@@ -100,15 +108,27 @@ class PublishHandlers(ChannelState):
             return False
         record = encode_record(er, properties, body)
         needs_sync = False
-        for q in queues:
-            if not q.publish(record):
-                return None
-            if persistent and q.durable:
-                q.request_sync()
-                needs_sync = True
-            if q.congested:
-                q.hold_publisher(self.conn)
+        try:
+            for q in queues:
+                if not q.publish(record):
+                    return None
+                if persistent and q.durable:
+                    q.request_sync()
+                    needs_sync = False
+                if q.congested:
+                    q.hold_publisher(self.conn)
+        except StoreFullError as exc:
+            self.store_full(exc)
+            return None
         return needs_sync
+
+    def store_full(self, exc: StoreFullError) -> None:
+        """A queue's store could not take a message (disk full). In confirm mode the
+        caller nacks it; otherwise the channel is closed, as the message is lost. The
+        stores are intact either way (see ``storage.errors``)."""
+        log.error("channel %d: %s", self.number, exc)
+        if not self.confirm:
+            raise PreconditionFailed("Server low on disk space, message not stored", 60, 40)
 
     def _exchange_rk(self, exchange: str, routing_key: str) -> bytes:
         er = shortstr(exchange) + shortstr(routing_key)

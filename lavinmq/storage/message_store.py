@@ -278,7 +278,15 @@ class MessageStore(SegmentSet):
         Raises:
             StoreFullError: the disk is full; unwritten acks stay buffered for a retry.
         """
-        self._flush_acks()
+        try:
+            self._flush_acks()
+        finally:
+            # Even when acks could not be written: deliveries are about to leave, and
+            # the pointer must say they may have been delivered (overwriting 8 bytes
+            # needs no new disk block).
+            self._save_read_pos()
+
+    def _save_read_pos(self) -> None:
         # Never persist a lower pointer than the one recovered: records below it may have
         # been delivered before the restart even if they are not shifted yet.
         rp = max((self._rseg << 32) | self._roff, self._redeliver_below)

@@ -30,6 +30,7 @@ class Exchange:
     IS_QUEUE: ClassVar[bool] = False
     __slots__ = (
         "__weakref__",
+        "_bindings",
         "arguments",
         "auto_delete",
         "durable",
@@ -38,7 +39,6 @@ class Exchange:
         "policy",
         "stats",
         "vhost_name",
-        "_bindings",
     )
 
     def __init__(

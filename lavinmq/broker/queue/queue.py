@@ -4,42 +4,51 @@ Messages are never held in RAM: ``publish`` appends the record to the queue's se
 store; deliveries read it back (mmap) when a consumer has capacity. A queue with a
 million messages costs what an empty one does, plus disk.
 
-Deliveries run in a per-queue loop scheduled once per event-loop iteration (not per
-message), delivering up to ``budget`` messages before yielding so one busy queue can't
-starve the rest of the broker.
+A queue without TTL, limits, delivery limit or single active consumer is *plain* and
+takes the fast paths (batched publish, batched delivery); otherwise every message goes
+through the rules in ``rules.py``. Delivery and flow control live in ``delivery.py``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from lavinmq.amqp.types import FieldTable
 from lavinmq.broker.interfaces import DeliveryTarget
+from lavinmq.broker.queue.delivery import DeliveryMixin
+from lavinmq.broker.queue.rules import RulesMixin
+from lavinmq.broker.queue.settings import QueueSettings, resolve
 from lavinmq.storage import MessageStore
 
 if TYPE_CHECKING:
     from lavinmq.broker.tick import Tick
+    from lavinmq.broker.vhost import VHost
 
 log = logging.getLogger(__name__)
-FLOW_BACKLOG = 1024
-BATCH = 256
-BYTE_BUDGET = 4 * 1024 * 1024
-"""Bytes a delivery loop may frame per event-loop iteration (bounds memory per tick)."""
 
 
-class Queue:
+class Queue(RulesMixin, DeliveryMixin):
     """One AMQP queue."""
 
     IS_QUEUE: ClassVar[bool] = True
     __slots__ = (
-        "__weakref__",
         "_budget",
         "_consumers",
+        "_delivery_counts",
+        "_expire_handle",
+        "_expires_handle",
         "_flow_waiters",
         "_had_consumers",
+        "_has_expiring",
+        "_last_used",
         "_on_empty_consumers",
+        "_operator_policy",
+        "_plain",
+        "_policy",
         "_rr",
         "_scheduled",
         "_tick",
@@ -51,7 +60,7 @@ class Queue:
         "exclusive",
         "name",
         "owner",
-        "policy",
+        "settings",
         "stat_ack",
         "stat_deliver",
         "stat_get",
@@ -60,6 +69,7 @@ class Queue:
         "stat_reject",
         "store",
         "unacked",
+        "vhost",
         "vhost_name",
     )
 
@@ -77,48 +87,114 @@ class Queue:
         owner: Any = None,
         segment_size: int = 8 * 1024 * 1024,
         budget: int = 4096,
+        vhost: VHost | None = None,
     ) -> None:
         self.name = name
         self.vhost_name = vhost_name
+        self.vhost = vhost
         self.durable = durable
         self.exclusive = exclusive
         self.auto_delete = auto_delete
         self.arguments: FieldTable = arguments or {}
         self.owner = owner
-        self.policy: Any = None
-        self.store = MessageStore(directory, segment_size)
+        self.store = self._open_store(directory, segment_size)
         self.unacked = 0
         self.deleted = False
         self.congested = False
-        self._flow_waiters: set[Any] = set()
         self.stat_publish = self.stat_deliver = self.stat_ack = 0
         self.stat_get = self.stat_redeliver = self.stat_reject = 0
         self._tick = tick
         self._consumers: list[DeliveryTarget] = []
+        self._flow_waiters: set[Any] = set()
         self._rr = 0
         self._scheduled = False
         self._had_consumers = False
         self._on_empty_consumers: Any = None
         self._budget = budget
+        self._policy: Any = None
+        self._operator_policy: Any = None
+        self._has_expiring = False
+        self._delivery_counts: dict[int, int] = {}
+        self._expire_handle: asyncio.TimerHandle | None = None
+        self._expires_handle: asyncio.TimerHandle | None = None
+        self._last_used = time.monotonic()
+        self._apply_settings()
+
+    def _open_store(self, directory: Path, segment_size: int) -> MessageStore:
+        return MessageStore(directory, segment_size)
 
     def __repr__(self) -> str:
         return f"<Queue {self.vhost_name}/{self.name}>"
 
+    # -- settings and policies ----------------------------------------------------------
+
+    @property
+    def policy(self) -> Any:
+        """The effective policy (a ``parameters.Policy`` or None); setting it re-applies."""
+        return self._policy
+
+    @policy.setter
+    def policy(self, policy: Any) -> None:
+        self._policy = policy
+        self._apply_settings()
+
+    @property
+    def operator_policy(self) -> Any:
+        return self._operator_policy
+
+    @operator_policy.setter
+    def operator_policy(self, policy: Any) -> None:
+        self._operator_policy = policy
+        self._apply_settings()
+
+    def _apply_settings(self) -> None:
+        self.settings: QueueSettings = resolve(
+            self.arguments,
+            getattr(self._policy, "definition", None),
+            getattr(self._operator_policy, "definition", None),
+        )
+        self._plain = self.settings.plain and not self._has_expiring
+        if self._expire_handle is not None:
+            self._expire_handle.cancel()
+            self._expire_handle = None
+        if self.settings.message_ttl is not None or self._has_expiring:
+            self._schedule_expiry()
+        if self.settings.has_limits:
+            self._drop_overflow()
+        self._arm_expires()
+        self.schedule_delivery()
+
+    def mark_expiring(self) -> None:
+        """A message with an ``expiration`` property is about to be published here."""
+        if not self._has_expiring:
+            self._has_expiring = True
+            self._plain = False
+
     # -- publishing ---------------------------------------------------------------------
 
     def publish(self, record: bytes) -> bool:
-        """Append a message record; False when the queue refuses it."""
-        self.store.push(record)
-        self.stat_publish += 1
+        """Append a message record; False when the queue refuses it (overflow)."""
+        if self._plain:
+            self.store.push(record)
+            self.stat_publish += 1
+        elif not self._publish_checked(record):
+            return False
+        self._schedule_after_publish()
+        return True
+
+    def _schedule_after_publish(self) -> None:
         if self._consumers and not self._scheduled:
             self._scheduled = True
             self._tick.call_soon(self._deliver_loop)
-        return True
+
+    def publish_internal(self, record: bytes) -> bool:
+        """Dead-lettered messages enter through the same rules (a refused one is dropped)."""
+        return self.publish(record)
 
     @property
     def accepts_batches(self) -> bool:
-        """Whether publish_many may be used (no per-message limits to enforce)."""
-        return True
+        """Whether publish_many may be used (no per-message rule to enforce)."""
+        return self._plain
 
     def publish_many(self, records: list[bytes]) -> None:
         """Append records that all passed the same routing (the batched publish path)."""
@@ -149,13 +225,25 @@ class Queue:
         """Messages ready for delivery (as Queue.DeclareOk reports)."""
         return self.store.ready
 
+    @property
+    def active_consumer(self) -> DeliveryTarget | None:
+        """With x-single-active-consumer, the consumer that gets the messages."""
+        if self.settings.single_active_consumer and self._consumers:
+            return self._consumers[0]
+        return None
+
     def has_exclusive_consumer(self) -> bool:
         return any(c.exclusive for c in self._consumers)
 
     def add_consumer(self, consumer: DeliveryTarget) -> None:
         self._consumers.append(consumer)
-        self._consumers.sort(key=lambda c: -c.priority)
+        if not self.settings.single_active_consumer:
+            self._consumers.sort(key=lambda c: -c.priority)
         self._had_consumers = True
+        self.touch()
+        if self._expires_handle is not None:
+            self._expires_handle.cancel()
+            self._expires_handle = None
         self.schedule_delivery()
 
     def remove_consumer(self, consumer: DeliveryTarget) -> None:
@@ -164,175 +252,39 @@ class Queue:
             self._consumers.remove(consumer)
         except ValueError:
             return
-        if not self._consumers:
-            self._update_flow(False)
-        if not self._consumers and self.auto_delete and self._had_consumers:
-            if self._on_empty_consumers is not None:
-                self._tick.call_soon(self._on_empty_consumers)
+        if self._consumers:
+            self.schedule_delivery()  # with single active consumer, the next one takes over
+            return
+        self._update_flow(False)
+        self.touch()
+        self._arm_expires()
+        if self.auto_delete and self._had_consumers and self._on_empty_consumers is not None:
+            self._tick.call_soon(self._on_empty_consumers)
 
     def on_last_consumer_gone(self, callback: Any) -> None:
         """Register the vhost's auto-delete callback."""
         self._on_empty_consumers = callback
 
-    def schedule_delivery(self) -> None:
-        """A consumer may have gained capacity, or messages were requeued."""
-        if not self._scheduled and self._consumers and not self.deleted:
-            self._scheduled = True
-            self._tick.call_soon(self._deliver_loop)
-
-    def _next_consumer(self) -> DeliveryTarget | None:
-        consumers = self._consumers
-        count = len(consumers)
-        if count == 1:
-            only = consumers[0]
-            return only if only.ready() else None
-        # consumers is sorted by priority: try the highest group first, round-robin
-        # within a group of equal priority (x-priority semantics).
-        i = 0
-        while i < count:
-            prio = consumers[i].priority
-            j = i + 1
-            while j < count and consumers[j].priority == prio:
-                j += 1
-            size = j - i
-            for k in range(size):
-                cand = consumers[i + (self._rr + k) % size]
-                if cand.ready():
-                    self._rr += k + 1
-                    return cand
-            i = j
-        return None
-
-    def _deliver_loop(self) -> None:
-        self._scheduled = False
-        if not self._consumers or self.deleted:
-            return
-        if len(self._consumers) == 1:
-            delivered = self._deliver_batches(self._consumers[0])
-        else:
-            delivered = self._deliver_round_robin()
-        store = self.store
-        exhausted = delivered >= self._budget and store.ready > 0
-        if delivered:
-            self.stat_deliver += delivered
-            self._tick.store_dirty(store)
-            if exhausted:
-                self._scheduled = True
-                self._tick.call_soon(self._deliver_loop)
-        self._update_flow(exhausted)
-
-    def _deliver_batches(self, consumer: DeliveryTarget) -> int:
-        """One consumer: shift runs of messages and hand each run over in one call, so
-        the framing of a whole run is one (compiled) call and one socket write."""
-        store = self.store
-        shift = store.shift
-        budget = self._budget
-        byte_budget = BYTE_BUDGET
-        delivered = 0
-        while delivered < budget and byte_budget > 0:
-            want = min(consumer.room(), budget - delivered, BATCH)
-            if want <= 0:
-                break
-            positions: list[int] = []
-            records: list[bytes] = []
-            flags: list[bool] = []
-            while len(positions) < want and byte_budget > 0:
-                item = shift()
-                if item is None:
-                    break
-                positions.append(item[0])
-                records.append(item[1])
-                flags.append(item[2])
-                byte_budget -= len(item[1])
-            if not positions:
-                break
-            consumer.deliver_batch(self, positions, records, flags)
-            self._settle_delivered(consumer, positions, flags)
-            delivered += len(positions)
-            if len(positions) < want and byte_budget > 0:
-                break
-        return delivered
-
-    def _settle_delivered(self, consumer: DeliveryTarget, positions: list[int], flags: list[bool]) -> None:
-        redelivered = flags.count(True)
-        if redelivered:
-            self.stat_redeliver += redelivered
-        if consumer.no_ack:
-            ack = self.store.ack
-            for pos in positions:
-                ack(pos)
-            self.stat_ack += len(positions)
-        else:
-            self.unacked += len(positions)
-
-    def _deliver_round_robin(self) -> int:
-        """Several consumers: one message at a time, rotating (RabbitMQ's fairness)."""
-        store = self.store
-        shift = store.shift
-        budget = self._budget
-        byte_budget = BYTE_BUDGET
-        delivered = 0
-        while delivered < budget and byte_budget > 0:
-            rr = self._rr
-            consumer = self._next_consumer()
-            if consumer is None:
-                break
-            item = shift()
-            if item is None:
-                self._rr = rr  # nothing to deliver: that consumer keeps its turn
-                break
-            pos, record, redelivered = item
-            consumer.deliver(self, pos, record, redelivered)
-            delivered += 1
-            byte_budget -= len(record)
-            if redelivered:
-                self.stat_redeliver += 1
-            if consumer.no_ack:
-                store.ack(pos)
-                self.stat_ack += 1
-            else:
-                self.unacked += 1
-        return delivered
-
-    # -- flow control -------------------------------------------------------------------
-    # Consumers can't keep up when the delivery loop runs out of budget with messages
-    # left, or when a consumer's socket is full. Publishers to such a queue stop being
-    # read until it catches up: otherwise a publisher that never yields (one uvloop read
-    # is up to 2 MiB of publishes) starves the consumers in this single-threaded loop.
-
-    def _update_flow(self, busy: bool) -> None:
-        congested = busy or (
-            self.store.ready > FLOW_BACKLOG and any(c.write_blocked() for c in self._consumers)
-        )
-        if congested == self.congested:
-            return
-        self.congested = congested
-        if not congested:
-            self._release_publishers()
-
-    def hold_publisher(self, publisher: Any) -> None:
-        """Pause reading ``publisher`` (a connection) until this queue catches up."""
-        if publisher not in self._flow_waiters:
-            self._flow_waiters.add(publisher)
-            publisher.pause_reading_for(self)
-
-    def _release_publishers(self) -> None:
-        waiters, self._flow_waiters = self._flow_waiters, set()
-        for publisher in waiters:
-            publisher.resume_reading_for(self)
-
     # -- get / ack / reject -------------------------------------------------------------
 
     def get(self, no_ack: bool) -> tuple[int, bytes, bool] | None:
         """Basic.Get: the next ready message, or None."""
-        item = self.store.shift()
-        if item is None:
-            return None
+        self.touch()
+        while True:
+            item = self.store.shift()
+            if item is None:
+                return None
+            if self._plain:
+                break
+            record = self._deliverable(*item)
+            if record is not None:
+                item = (item[0], record, item[2])
+                break
         self.stat_get += 1
         if item[2]:
             self.stat_redeliver += 1
         if no_ack:
-            self.store.ack(item[0])
+            self._ack_delivered(item[0])
         else:
             self.unacked += 1
         self._tick.store_dirty(self.store)
@@ -341,7 +293,7 @@ class Queue:
     def ack(self, pos: int) -> None:
         if self.deleted:
             return
-        self.store.ack(pos)
+        self._ack_delivered(pos)
         self.unacked -= 1
         self.stat_ack += 1
         self._tick.store_dirty(self.store)
@@ -351,6 +303,8 @@ class Queue:
         if self.deleted:
             return
         self.unacked -= 1
+        if not self._plain:
+            self._rejected(pos, requeue)
         if requeue:
             self.store.requeue(pos)
             self.schedule_delivery()
@@ -373,6 +327,9 @@ class Queue:
         self.deleted = True
         self.congested = False
         self._release_publishers()
+        for handle in (self._expire_handle, self._expires_handle):
+            if handle is not None:
+                handle.cancel()
         consumers, self._consumers = self._consumers, []
         for consumer in consumers:
             consumer.cancel_by_server()
@@ -380,12 +337,16 @@ class Queue:
 
     def close(self) -> None:
         """Broker shutdown: flush and close the store, keep it on disk."""
+        for handle in (self._expire_handle, self._expires_handle):
+            if handle is not None:
+                handle.cancel()
         self.store.close()
 
     def details(self) -> dict[str, Any]:
         """The RabbitMQ management API shape of this queue (without rates)."""
         store = self.store
-        return {
+        active = self.active_consumer
+        out: dict[str, Any] = {
             "name": self.name,
             "vhost": self.vhost_name,
             "durable": self.durable,
@@ -399,4 +360,8 @@ class Queue:
             "message_bytes": store.bytesize,
             "message_bytes_ready": store.ready_bytesize,
             "state": "running",
+            "effective_arguments": self.settings.effective_arguments(),
         }
+        if active is not None:
+            out["single_active_consumer_tag"] = active.tag
+        return out

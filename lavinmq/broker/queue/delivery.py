@@ -1,0 +1,205 @@
+"""Delivery from a queue to its consumers, and publisher flow control.
+
+Deliveries run in a per-queue loop scheduled once per event-loop iteration (not per
+message) and deliver up to ``_budget`` messages / ``BYTE_BUDGET`` bytes before yielding,
+so one busy queue can't starve the rest of the broker. A plain queue with one consumer
+hands runs of messages over in one call (``_deliver_batches``); otherwise messages go one
+at a time, round-robin by consumer priority, through the queue's rules (TTL, delivery
+limit, single active consumer) in ``_deliver_checked``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from lavinmq.broker.interfaces import DeliveryTarget
+
+if TYPE_CHECKING:
+    from lavinmq.broker.queue.settings import QueueSettings
+    from lavinmq.broker.tick import Tick
+    from lavinmq.storage import MessageStore
+
+FLOW_BACKLOG = 1024
+BATCH = 256
+BYTE_BUDGET = 4 * 1024 * 1024
+"""Bytes a delivery loop may frame per event-loop iteration (bounds memory per tick)."""
+
+
+class DeliveryMixin:
+    """Consumers and the delivery loop of a Queue (state lives in Queue.__slots__)."""
+
+    # No __slots__ here: two bases with slots can't be combined, and mypy checks a mixin's
+    # attribute writes against its own __slots__. Queue declares them all.
+    store: MessageStore
+    settings: QueueSettings
+    deleted: bool
+    congested: bool
+    unacked: int
+    stat_deliver: int
+    stat_ack: int
+    stat_redeliver: int
+    _tick: Tick
+    _consumers: list[DeliveryTarget]
+    _rr: int
+    _scheduled: bool
+    _budget: int
+    _plain: bool
+    _flow_waiters: set[Any]
+
+    def schedule_delivery(self) -> None:
+        """A consumer may have gained capacity, or messages were requeued."""
+        if not self._scheduled and self._consumers and not self.deleted:
+            self._scheduled = True
+            self._tick.call_soon(self._deliver_loop)
+
+    def _deliver_loop(self) -> None:
+        self._scheduled = False
+        if not self._consumers or self.deleted:
+            return
+        if self._plain and len(self._consumers) == 1:
+            delivered = self._deliver_batches(self._consumers[0])
+        else:
+            delivered = self._deliver_one_by_one()
+        store = self.store
+        exhausted = delivered >= self._budget and store.ready > 0
+        if delivered:
+            self.stat_deliver += delivered
+            self._tick.store_dirty(store)
+            if exhausted:
+                self._scheduled = True
+                self._tick.call_soon(self._deliver_loop)
+        self._update_flow(exhausted)
+
+    def _deliver_batches(self, consumer: DeliveryTarget) -> int:
+        """One consumer: shift runs of messages and hand each run over in one call, so
+        framing a whole run is one (compiled) call and one socket write."""
+        shift = self.store.shift
+        budget = self._budget
+        byte_budget = BYTE_BUDGET
+        delivered = 0
+        while delivered < budget and byte_budget > 0:
+            want = min(consumer.room(), budget - delivered, BATCH)
+            if want <= 0:
+                break
+            positions: list[int] = []
+            records: list[bytes] = []
+            flags: list[bool] = []
+            while len(positions) < want and byte_budget > 0:
+                item = shift()
+                if item is None:
+                    break
+                positions.append(item[0])
+                records.append(item[1])
+                flags.append(item[2])
+                byte_budget -= len(item[1])
+            if not positions:
+                break
+            consumer.deliver_batch(self, positions, records, flags)  # type: ignore[arg-type]
+            self._settle_delivered(consumer, positions, flags)
+            delivered += len(positions)
+            if len(positions) < want and byte_budget > 0:
+                break
+        return delivered
+
+    def _settle_delivered(
+        self, consumer: DeliveryTarget, positions: list[int], flags: list[bool]
+    ) -> None:
+        redelivered = flags.count(True)
+        if redelivered:
+            self.stat_redeliver += redelivered
+        if consumer.no_ack:
+            ack = self.store.ack
+            for pos in positions:
+                ack(pos)
+            self.stat_ack += len(positions)
+        else:
+            self.unacked += len(positions)
+
+    def _deliver_one_by_one(self) -> int:
+        """Several consumers or queue rules: one message at a time (RabbitMQ's fairness)."""
+        shift = self.store.shift
+        budget = self._budget
+        byte_budget = BYTE_BUDGET
+        delivered = 0
+        while delivered < budget and byte_budget > 0:
+            rr = self._rr
+            consumer = self._next_consumer()
+            if consumer is None:
+                break
+            item = shift()
+            if item is None:
+                self._rr = rr  # nothing was delivered: that consumer keeps its turn
+                break
+            pos, record, redelivered = item
+            if not self._plain:
+                record = self._deliverable(pos, record, redelivered)  # type: ignore[assignment]
+                if record is None:
+                    self._rr = rr
+                    continue
+            consumer.deliver(self, pos, record, redelivered)  # type: ignore[arg-type]
+            delivered += 1
+            byte_budget -= len(record)
+            if redelivered:
+                self.stat_redeliver += 1
+            if consumer.no_ack:
+                self._ack_delivered(pos)
+            else:
+                self.unacked += 1
+        return delivered
+
+    def _deliverable(self, pos: int, record: bytes, redelivered: bool) -> bytes | None:
+        """Apply TTL and delivery limit; None when the message was dropped instead."""
+        raise NotImplementedError
+
+    def _ack_delivered(self, pos: int) -> None:
+        raise NotImplementedError
+
+    def _next_consumer(self) -> DeliveryTarget | None:
+        consumers = self._consumers
+        count = len(consumers)
+        if count == 1 or self.settings.single_active_consumer:
+            first = consumers[0]
+            return first if first.ready() else None
+        # consumers is sorted by priority: try the highest group first, round-robin
+        # within a group of equal priority (x-priority semantics).
+        i = 0
+        while i < count:
+            prio = consumers[i].priority
+            j = i + 1
+            while j < count and consumers[j].priority == prio:
+                j += 1
+            size = j - i
+            for k in range(size):
+                cand = consumers[i + (self._rr + k) % size]
+                if cand.ready():
+                    self._rr += k + 1
+                    return cand
+            i = j
+        return None
+
+    # -- flow control -------------------------------------------------------------------
+    # Consumers can't keep up when the delivery loop runs out of budget with messages
+    # left, or when a consumer's socket is full. Publishers to such a queue stop being
+    # read until it catches up: otherwise a publisher that never yields (one uvloop read
+    # is up to 2 MiB of publishes) starves the consumers in this single-threaded loop.
+
+    def _update_flow(self, busy: bool) -> None:
+        congested = busy or (
+            self.store.ready > FLOW_BACKLOG and any(c.write_blocked() for c in self._consumers)
+        )
+        if congested == self.congested:
+            return
+        self.congested = congested
+        if not congested:
+            self._release_publishers()
+
+    def hold_publisher(self, publisher: Any) -> None:
+        """Pause reading ``publisher`` (a connection) until this queue catches up."""
+        if publisher not in self._flow_waiters:
+            self._flow_waiters.add(publisher)
+            publisher.pause_reading_for(self)
+
+    def _release_publishers(self) -> None:
+        waiters, self._flow_waiters = self._flow_waiters, set()
+        for publisher in waiters:
+            publisher.resume_reading_for(self)

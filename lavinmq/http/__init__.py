@@ -1,0 +1,1 @@
+"""The management HTTP API: RabbitMQ's paths and JSON shapes, on aiohttp."""

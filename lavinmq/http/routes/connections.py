@@ -1,0 +1,116 @@
+"""/api/connections, /api/channels and /api/consumers.
+
+A ``management`` user sees only its own connections and channels; ``monitoring`` and
+``administrator`` users see all of them (RabbitMQ's rule).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from lavinmq.amqp.errors import ConnectionForced
+from lavinmq.http.context import (
+    age_params,
+    broker_of,
+    is_admin,
+    sampler_of,
+    sees_all,
+    user_of,
+    vhost_of,
+    visible_vhosts,
+)
+from lavinmq.http.errors import access_refused, not_found
+from lavinmq.http.json import json_response, no_content
+from lavinmq.http.pagination import page
+from lavinmq.http.rates import channels_of
+from lavinmq.http.views import channel_view, connection_view, consumer_view
+
+routes = web.RouteTableDef()
+
+
+def visible_connections(request: web.Request) -> list[Any]:
+    conns = list(broker_of(request).connections.values())
+    if sees_all(request):
+        return conns
+    name = user_of(request).name
+    return [c for c in conns if c.user_name == name]
+
+
+def connection_rows(request: web.Request) -> list[dict[str, Any]]:
+    sampler, age = sampler_of(request), age_params(request)
+    return [connection_view(c, sampler, age) for c in visible_connections(request)]
+
+
+def channel_rows(request: web.Request) -> list[dict[str, Any]]:
+    sampler, age = sampler_of(request), age_params(request)
+    return [
+        channel_view(ch, sampler, age)
+        for c in visible_connections(request)
+        for ch in channels_of(c)
+    ]
+
+
+def _connection(request: web.Request) -> Any:
+    name = request.match_info["name"]
+    for conn in visible_connections(request):
+        if conn.name == name:
+            return conn
+    raise not_found(f"connection '{name}' not found")
+
+
+@routes.get("/api/connections")
+async def list_connections(request: web.Request) -> web.Response:
+    return page(request, connection_rows(request))
+
+
+@routes.get("/api/connections/{name}")
+async def get_connection(request: web.Request) -> web.Response:
+    conn = _connection(request)
+    return json_response(connection_view(conn, sampler_of(request), age_params(request)))
+
+
+@routes.delete("/api/connections/{name}")
+async def close_connection(request: web.Request) -> web.Response:
+    conn = _connection(request)
+    if conn.user_name != user_of(request).name and not is_admin(request):
+        raise access_refused("only administrators may close other users' connections")
+    reason = request.headers.get("X-Reason", "Closed via management plugin")
+    conn.close_by_server(ConnectionForced.reply_code, f"CONNECTION_FORCED - {reason}")
+    return no_content()
+
+
+@routes.get("/api/connections/{name}/channels")
+async def connection_channels(request: web.Request) -> web.Response:
+    conn = _connection(request)
+    sampler, age = sampler_of(request), age_params(request)
+    return page(request, [channel_view(ch, sampler, age) for ch in channels_of(conn)])
+
+
+@routes.get("/api/channels")
+async def list_channels(request: web.Request) -> web.Response:
+    return page(request, channel_rows(request))
+
+
+@routes.get("/api/channels/{name}")
+async def get_channel(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    for row in channel_rows(request):
+        if row["name"] == name:
+            return json_response(row)
+    raise not_found(f"channel '{name}' not found")
+
+
+def consumer_rows(vhosts: list[Any]) -> list[dict[str, Any]]:
+    return [consumer_view(c, q) for v in vhosts for q in v.queues.values() for c in q.consumers]
+
+
+@routes.get("/api/consumers")
+async def list_consumers(request: web.Request) -> web.Response:
+    return page(request, consumer_rows(visible_vhosts(request)))
+
+
+@routes.get("/api/consumers/{vhost}")
+async def vhost_consumers(request: web.Request) -> web.Response:
+    return page(request, consumer_rows([vhost_of(request)]))
