@@ -208,6 +208,6 @@ encode_records_py = encode_records
 deliver_batch_py = deliver_batch
 if not NO_EXTENSIONS:
     try:
-        from lavinmq.broker._cmessage import deliver_batch, encode_records  # noqa: F811
+        from lavinmq.broker._cmessage import deliver_batch, encode_records
     except ImportError:  # not compiled: the pure-Python versions above are used
         pass

@@ -20,6 +20,9 @@ from lavinmq.amqp.types import FieldTable
 from lavinmq.broker import definitions
 from lavinmq.broker.arguments import validate_exchange_arguments, validate_queue_arguments
 from lavinmq.broker.exchange import EXCHANGE_TYPES, DefaultExchange, Exchange
+from lavinmq.broker.exchange.delayed import TYPE as DELAYED_TYPE
+from lavinmq.broker.exchange.delayed import DelayedExchange
+from lavinmq.broker.exchange.delayed import inner_type as delayed_inner_type
 from lavinmq.broker.message import encode_record
 from lavinmq.broker.parameters import Policy, VHostParameters, limit_reached
 from lavinmq.broker.queue.priority import PriorityQueue
@@ -59,6 +62,7 @@ class VHost:
         self.segment_size = segment_size
         self.exchanges: dict[str, Exchange] = {}
         self.queues: dict[str, Queue] = {}
+        self.direct_reply: dict[str, Any] = {}  # token -> reply consumer (server layer)
         self.default_exchange = DefaultExchange(self.queues.get, name)
         self.exchanges[""] = self.default_exchange
         for ex_name, ex_type in BUILTIN_EXCHANGES:
@@ -128,6 +132,8 @@ class VHost:
         if self.closed:
             return
         self.closed = True
+        for ex in self.exchanges.values():
+            ex.close()
         for q in self.queues.values():
             try:
                 q.close()
@@ -175,12 +181,8 @@ class VHost:
             raise AccessRefused(f"exchange name '{name}' contains reserved prefix 'amq.*'")
         if not valid_name(name):
             raise PreconditionFailed(f"exchange name '{name}' is not valid")
-        cls = EXCHANGE_TYPES.get(type_)
-        if cls is None:
-            raise _bad_exchange_type(type_)
         validate_exchange_arguments(arguments, name, self.name)
-        ex = cls(name, self.name, durable=durable, auto_delete=auto_delete, internal=internal,
-                 arguments=arguments)
+        ex = self._make_exchange(name, type_, durable, auto_delete, internal, arguments)
         ex.policy = self.parameters.effective_policy(name, False)
         self.exchanges[name] = ex
         if durable and log_it:
@@ -188,6 +190,20 @@ class VHost:
                                               auto_delete=auto_delete, internal=internal,
                                               arguments=arguments))
         return ex
+
+    def _make_exchange(self, name: str, type_: str, durable: bool, auto_delete: bool,
+                       internal: bool, arguments: FieldTable) -> Exchange:
+        flags: dict[str, Any] = {"durable": durable, "auto_delete": auto_delete,
+                                 "internal": internal, "arguments": arguments}
+        if type_ == DELAYED_TYPE:
+            inner = EXCHANGE_TYPES[delayed_inner_type(arguments)](name, self.name)
+            parent = self.dir if durable else self._transient_dir
+            return DelayedExchange(name, self.name, inner, parent / "delayed" / dir_name(name),
+                                   self.tick, **flags)
+        cls = EXCHANGE_TYPES.get(type_)
+        if cls is None:
+            raise _bad_exchange_type(type_)
+        return cls(name, self.name, **flags)
 
     def delete_exchange(self, name: str, if_unused: bool = False, *, log_it: bool = True) -> None:
         if name == "" or name.startswith("amq."):
@@ -200,6 +216,7 @@ class VHost:
         if if_unused and (ex.binding_count or self._is_destination(ex)):
             raise PreconditionFailed(f"exchange '{name}' in vhost '{self.name}' in use")
         del self.exchanges[name]
+        ex.delete()
         lost = [other for other in list(self.exchanges.values()) if other.remove_destination(ex)]
         if ex.durable and log_it:
             self._append(spec.ExchangeDelete(exchange=name, if_unused=if_unused))

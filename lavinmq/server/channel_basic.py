@@ -9,6 +9,7 @@ from lavinmq.amqp import spec
 from lavinmq.amqp.errors import AccessRefused, NotAllowed, NotImplemented_, PreconditionFailed
 from lavinmq.broker.message import get_ok_frames
 from lavinmq.broker.queue.queue import Queue
+from lavinmq.server import direct_reply
 from lavinmq.server.channel_state import ChannelState
 from lavinmq.server.consumer import Consumer
 
@@ -33,6 +34,9 @@ class BasicHandlers(ChannelState):
 
     def basic_consume(self, m: spec.BasicConsume) -> None:
         queue_name = m.queue or str(getattr(self, "last_queue", ""))
+        if queue_name == direct_reply.QUEUE:
+            self._consume_direct_reply(m)
+            return
         self.check_read("queue", queue_name)
         q = self.vhost.get_queue(queue_name, self.conn)
         tag = m.consumer_tag or "amq.ctag-" + secrets.token_urlsafe(16)
@@ -50,7 +54,26 @@ class BasicHandlers(ChannelState):
             self.send(spec.BasicConsumeOk(tag))
         q.add_consumer(consumer)
 
+    def _consume_direct_reply(self, m: spec.BasicConsume) -> None:
+        if not m.no_ack:
+            raise PreconditionFailed("reply consumer cannot acknowledge")
+        if self.direct_reply is not None:
+            raise PreconditionFailed("reply consumer already set")
+        tag = m.consumer_tag or "amq.ctag-" + secrets.token_urlsafe(16)
+        reply = direct_reply.DirectReplyConsumer(self, tag)
+        self.direct_reply = reply
+        self.vhost.direct_reply[reply.token] = reply
+        if not m.nowait:
+            self.send(spec.BasicConsumeOk(tag))
+
+    def _cancel_direct_reply(self) -> None:
+        reply, self.direct_reply = self.direct_reply, None
+        if reply is not None:
+            self.vhost.direct_reply.pop(reply.token, None)
+
     def basic_cancel(self, m: spec.BasicCancel) -> None:
+        if self.direct_reply is not None and self.direct_reply.tag == m.consumer_tag:
+            self._cancel_direct_reply()
         consumer = self.consumers.pop(m.consumer_tag, None)
         if consumer is not None:
             consumer.queue.remove_consumer(consumer)
@@ -61,6 +84,7 @@ class BasicHandlers(ChannelState):
         """A client's answer to a server-sent Basic.Cancel (RabbitMQ 4.3 clients send it)."""
 
     def cancel_all_consumers(self) -> None:
+        self._cancel_direct_reply()
         consumers, self.consumers = self.consumers, {}
         for consumer in consumers.values():
             consumer.queue.remove_consumer(consumer)

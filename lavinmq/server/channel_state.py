@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from lavinmq.broker.queue.queue import Queue
     from lavinmq.broker.vhost import VHost
     from lavinmq.server.consumer import Consumer
+    from lavinmq.server.direct_reply import DirectReplyConsumer
     from lavinmq.server.protocol import AMQPProtocol
 
 Unacked = tuple["Queue", int, "Consumer | None"]
@@ -31,6 +32,7 @@ class ChannelState:
         self.unacked: dict[int, Unacked] = {}
         self.delivery_tag = 0
         self.last_queue = ""
+        self.direct_reply: DirectReplyConsumer | None = None
         self.prefetch_count = conn.config.default_consumer_prefetch
         self.global_prefetch = 0
         self.stat_publish = self.stat_deliver = self.stat_ack = 0

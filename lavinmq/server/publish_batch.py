@@ -15,8 +15,9 @@ from lavinmq.server.publisher import NACK, WAITING, PublishHandlers
 from lavinmq.storage import StoreFullError
 
 # Properties flag bits (high byte, low byte) that need per-message handling: headers
-# (routing on headers, CC/BCC) and user_id (must match the login).
-_HEADERS_HI = 0x20
+# (routing on headers, CC/BCC), expiration (TTL), reply_to (direct reply-to) and
+# user_id (must match the login).
+_HEADERS_HI = 0x20 | 0x01 | 0x02
 _USER_ID_LO = 0x10
 _EMPTY = b"\x00\x00"
 
@@ -48,8 +49,10 @@ class BatchPublishHandlers(PublishHandlers):
             self._check_exchange(m.exchange)
         assert ex is not None
         queues = vhost.route(ex, m.routing_key, None)
-        if any(not q.accepts_batches for q in queues) or (
-            self.conn.user is not None and self.conn.user.topic_permissions
+        if (
+            any(not q.accepts_batches for q in queues)
+            or (self.conn.user is not None and self.conn.user.topic_permissions)
+            or (not m.exchange and m.routing_key.startswith("amq.rabbitmq.reply-to."))
         ):
             for i in range(0, len(contents), 2):
                 self.on_publish(m, contents[i], contents[i + 1])
@@ -87,7 +90,7 @@ class BatchPublishHandlers(PublishHandlers):
             q.publish_many(records)
             if persistent and q.durable:
                 q.request_sync()
-                needs_sync = False
+                needs_sync = True
             if q.congested:
                 q.hold_publisher(conn)
         return needs_sync

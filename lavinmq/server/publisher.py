@@ -10,21 +10,17 @@ refused the message) are sent singly, in order.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from lavinmq.amqp import spec
 from lavinmq.amqp.errors import AccessRefused, NotFound, PreconditionFailed
-from lavinmq.amqp.properties import (
-    EMPTY,
-    FLAG_DELIVERY_MODE,
-    FLAG_HEADERS,
-    FLAG_USER_ID,
-    peek_delivery_mode,
-    peek_headers,
-    peek_user_id,
-)
-from lavinmq.amqp.types import FieldTable
+from lavinmq.amqp.properties import peek_user_id
+from lavinmq.broker.exchange.delayed import TYPE as DELAYED_TYPE
+from lavinmq.broker.exchange.delayed import x_delay
 from lavinmq.broker.message import encode_record, return_frames, shortstr
+from lavinmq.server import direct_reply
 from lavinmq.server.channel_state import ChannelState
+from lavinmq.server.inspect import inspect
 from lavinmq.storage import StoreFullError
 
 log = logging.getLogger(__name__)
@@ -85,42 +81,70 @@ class PublishHandlers(ChannelState):
         user = self.conn.user
         if user is not None and user.topic_permissions and ex.TYPE == "topic":
             self.check_topic("write", ex.name, m.routing_key, 60, 40)
-        headers: FieldTable | None = None
-        persistent = False
-        if properties != EMPTY:
-            flags = (properties[0] << 8) | properties[1]
-            if flags & FLAG_HEADERS:
-                headers = peek_headers(properties)
-            if flags & FLAG_USER_ID:
-                self._check_user_id(properties)
-            if flags & FLAG_DELIVERY_MODE:
-                persistent = peek_delivery_mode(properties) == 2
-        queues = vhost.route(ex, m.routing_key, headers)
+        reply = self.direct_reply
+        msg = inspect(properties, self.conn.user_name, reply.token if reply else None)
         self.stat_publish += 1
-        er = self._er_cache.get((m.exchange, m.routing_key))
-        if er is None:
-            er = self._exchange_rk(m.exchange, m.routing_key)
+        er = self._er_cache.get((m.exchange, m.routing_key)) or self._exchange_rk(
+            m.exchange, m.routing_key
+        )
+        if not m.exchange and m.routing_key.startswith(direct_reply.PREFIX):
+            return self._direct_reply(m, er, msg.properties, body)
+        if ex.TYPE == DELAYED_TYPE and (delay := x_delay(msg.headers)):
+            return self._hold(ex, delay, encode_record(er, msg.properties, body), msg.persistent)
+        queues = vhost.route(ex, m.routing_key, msg.headers)
+        for key in msg.extra_keys:
+            ex.route(key, msg.headers, queues)
         if not queues:
             if m.mandatory:
-                self.stat_return += 1
-                self.conn.send_frames(return_frames(self.number, 312, "NO_ROUTE", er, properties,
-                                                    body, self.conn.frame_max))
+                self._return(er, msg.properties, body)
             return False
-        record = encode_record(er, properties, body)
+        return self._store(queues, encode_record(er, msg.properties, body), msg.persistent,
+                           msg.expiring)
+
+    def _store(self, queues: dict, record: bytes, persistent: bool,  # type: ignore[type-arg]
+               expiring: bool) -> bool | None:
         needs_sync = False
+        refused = False
         try:
             for q in queues:
+                if expiring:
+                    q.mark_expiring()
                 if not q.publish(record):
-                    return None
+                    refused = True
+                    continue
                 if persistent and q.durable:
                     q.request_sync()
-                    needs_sync = False
+                    needs_sync = True
                 if q.congested:
                     q.hold_publisher(self.conn)
         except StoreFullError as exc:
             self.store_full(exc)
             return None
-        return needs_sync
+        return None if refused else needs_sync
+
+    def _hold(self, ex: Any, delay: int, record: bytes, persistent: bool) -> bool:
+        """A delayed message: the exchange keeps it (on disk) until it is due."""
+        ex.hold(record, delay)
+        if persistent and ex.durable:
+            self.conn.broker.tick.sync(ex.sync_source())
+            return True
+        return False
+
+    def _return(self, er: bytes, properties: bytes, body: bytes) -> None:
+        self.stat_return += 1
+        self.conn.send_frames(return_frames(self.number, 312, "NO_ROUTE", er, properties, body,
+                                            self.conn.frame_max))
+
+    def _direct_reply(self, m: spec.BasicPublish, er: bytes, properties: bytes,
+                      body: bytes) -> bool:
+        token = m.routing_key[len(direct_reply.PREFIX):]
+        consumer = self.vhost.direct_reply.get(token)
+        if consumer is None:
+            if m.mandatory:
+                self._return(er, properties, body)
+            return False
+        consumer.deliver_record(encode_record(er, properties, body))
+        return False
 
     def store_full(self, exc: StoreFullError) -> None:
         """A queue's store could not take a message (disk full). In confirm mode the

@@ -129,6 +129,12 @@ class Exchange:
     def _index_remove(self, dest: Destination, routing_key: str, arguments: FieldTable) -> None:
         raise NotImplementedError
 
+    def close(self) -> None:
+        """Broker shutdown (exchanges that keep files close them here)."""
+
+    def delete(self) -> None:
+        """The exchange was deleted (exchanges that keep files remove them here)."""
+
     def details(self) -> dict[str, Any]:
         """The RabbitMQ management API shape of this exchange."""
         return {

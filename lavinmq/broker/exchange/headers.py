@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from lavinmq.amqp.errors import PreconditionFailed
 from lavinmq.amqp.types import FieldTable
 from lavinmq.broker.exchange.base import Destination, Exchange
 
@@ -23,6 +24,13 @@ class HeadersExchange(Exchange):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._rules: list[tuple[Destination, FieldTable]] = []
+
+    def bind(self, dest: Destination, routing_key: str, arguments: FieldTable | None) -> bool:
+        mode = (arguments or {}).get("x-match", "all")
+        if mode not in X_MATCH_VALUES:  # RabbitMQ's check (406) and text
+            raise PreconditionFailed(f"Invalid x-match field value {mode!r}; expected all, any, "
+                                     "all-with-x, or any-with-x")
+        return super().bind(dest, routing_key, arguments)
 
     def match(self, routing_key: str, headers: FieldTable | None) -> Iterable[Destination]:
         hdrs = headers or {}

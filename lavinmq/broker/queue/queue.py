@@ -303,7 +303,7 @@ class Queue(RulesMixin, DeliveryMixin):
         if self.deleted:
             return
         self.unacked -= 1
-        if not self._plain:
+        if not self._plain or self.settings.dead_letter_exchange is not None:
             self._rejected(pos, requeue)
         if requeue:
             self.store.requeue(pos)

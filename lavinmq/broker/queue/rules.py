@@ -158,7 +158,7 @@ class RulesMixin:
         limit = self.settings.delivery_limit
         if limit is not None and redelivered:
             count = self._delivery_counts.get(pos, 0)
-            if count >= limit:
+            if count > limit:
                 self._dead_letter(record, DELIVERY_LIMIT)
                 self.store.ack(pos)
                 self._delivery_counts.pop(pos, None)

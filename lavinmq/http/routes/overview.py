@@ -85,6 +85,8 @@ async def overview(request: web.Request) -> web.Response:
                 "exchanges": sum(len(v.exchanges) for v in vhosts),
                 "queues": len(queues),
                 "consumers": sum(q.consumer_count for q in queues),
+                "bindings": sum(ex.binding_count for v in vhosts for ex in v.exchanges.values())
+                + len(queues),
             },
             "listeners": _listeners(request),
             "contexts": [

@@ -1,0 +1,1 @@
+"""lavinmqctl: the admin CLI of LavinMQ, speaking the management HTTP API."""

@@ -1,0 +1,5 @@
+"""``python -m lavinmqctl``."""
+
+from lavinmqctl.app import main
+
+main()

@@ -1,0 +1,1 @@
+"""One module per resource; each exports ``app``, a Typer the root merges flat."""
