@@ -35,11 +35,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import uvloop  # noqa: PLC0415
 
-        runner = uvloop.run
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     except ImportError:  # pragma: no cover - uvloop is a dependency
-        runner = asyncio.run
+        pass
     try:
-        runner(launcher.run(_announce))
+        asyncio.run(launcher.run(_announce))
     except RuntimeError as exc:  # e.g. the data dir is locked
         print(f"lavinmq: {exc}", file=sys.stderr)  # noqa: T201
         return 1

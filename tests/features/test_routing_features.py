@@ -84,7 +84,7 @@ def test_direct_reply_to(conn) -> None:
         "amq.rabbitmq.reply-to", lambda c, m, p, b: replies.append(b), auto_ack=True
     )
     publish(client, "rpc", b"ping", reply_to="amq.rabbitmq.reply-to")
-    method, props, body = server.basic_get("rpc", auto_ack=True)
+    _method, props, _body = server.basic_get("rpc", auto_ack=True)
     assert props.reply_to.startswith("amq.rabbitmq.reply-to.")
     publish(server, props.reply_to, b"pong")
     eventually(client, lambda: replies == [b"pong"])
