@@ -453,6 +453,22 @@ async def test_ack_nack_aio_pika(broker: BrokerThread) -> None:
         await async_wait_for(lambda: queue_state(broker, "aio-ack") == (0, 0, 0))
 
 
+def test_settle_after_queue_deleted(broker: BrokerThread, conn: pika.BlockingConnection) -> None:
+    """Deliveries of a deleted queue can still be acked or rejected: no channel error."""
+    ch = conn.channel()
+    ch.queue_declare("gone")
+    publish_n(ch, "gone", 3)
+    tags = [ch.basic_get("gone")[0].delivery_tag for _ in range(3)]
+    other = pika_connect(broker)
+    other.channel().queue_delete("gone")
+    other.close()
+    ch.basic_ack(tags[0])
+    ch.basic_nack(tags[1], requeue=True)
+    ch.basic_reject(tags[2], requeue=False)
+    ch.queue_declare("gone")  # a round trip: the channel is still open
+    assert drain(ch, "gone") == []
+
+
 # -- unacked messages come back -----------------------------------------------------------------
 
 
