@@ -1,7 +1,9 @@
 """Connection-level methods on channel 0: Start/Tune/Open, Close, Blocked, Update-Secret.
 
-Authentication supports PLAIN and AMQPLAIN. The default user (guest) may only connect
-from loopback unless ``guest_only_loopback`` is off, as RabbitMQ.
+Authentication supports PLAIN and AMQPLAIN, and EXTERNAL on TLS connections whose client
+certificate was verified (the user is the certificate's CN, as RabbitMQ's
+``rabbitmq_auth_mechanism_ssl`` with ``ssl_cert_login_from = common_name``). The default
+user (guest) may only connect from loopback unless ``guest_only_loopback`` is off, as RabbitMQ.
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ from lavinmq.amqp.types import decode_table
 from lavinmq.broker.parameters import limit_reached
 
 if TYPE_CHECKING:
+    from lavinmq.auth import User
     from lavinmq.server.protocol import AMQPProtocol
 
 log = logging.getLogger(__name__)
 MIN_FRAME_MAX = 4096
+UNLIMITED_FRAME = 0xFFFFFFFF
 CAPABILITIES = {
     "publisher_confirms": True,
     "exchange_exchange_bindings": True,
@@ -92,6 +96,18 @@ def _amqplain_table(response: bytes) -> dict[str, Any]:
     raise AccessRefused("malformed AMQPLAIN response")
 
 
+def peer_cert_name(conn: AMQPProtocol) -> str:
+    """The CN of the verified client certificate of a TLS connection, else ""."""
+    if not conn.tls or conn.transport is None:
+        return ""
+    cert = conn.transport.get_extra_info("peercert")  # {} / None unless verified
+    for rdn in (cert or {}).get("subject", ()):
+        for key, value in rdn:
+            if key == "commonName":
+                return str(value)
+    return ""
+
+
 def is_loopback(host: str) -> bool:
     try:
         return ipaddress.ip_address(host.split("%")[0]).is_loopback
@@ -112,8 +128,9 @@ class Handshake:
 
     def start(self) -> None:
         self.sent_start = True
-        self.conn.send(method_frame(0, spec.ConnectionStart(
-            0, 9, SERVER_PROPERTIES, b"PLAIN AMQPLAIN", b"en_US")))
+        mechanisms = b"PLAIN AMQPLAIN EXTERNAL" if peer_cert_name(self.conn) else b"PLAIN AMQPLAIN"
+        properties = {**SERVER_PROPERTIES, "cluster_name": self.conn.broker.cluster_name}
+        self.conn.send(method_frame(0, spec.ConnectionStart(0, 9, properties, mechanisms, b"en_US")))
 
     def on_method(self, m: spec.Method) -> None:
         conn = self.conn
@@ -147,9 +164,8 @@ class Handshake:
     def _start_ok(self, m: spec.ConnectionStartOk) -> None:
         conn = self.conn
         conn.client_properties = m.client_properties
-        username, password = parse_credentials(m.mechanism, m.response)
-        user = conn.broker.users.get(username)
-        if user is None or not user.check_password(password):
+        username, user = self._authenticate(m)
+        if user is None:
             log.warning("connection %s: authentication failure for user %r", conn.name, username)
             raise AccessRefused(f"Login was refused using authentication mechanism {m.mechanism}. "
                                 "For details see the broker logfile.").with_method(10, 11)
@@ -160,6 +176,18 @@ class Handshake:
         conn.user_name = username
         self.expected = spec.ConnectionTuneOk
         conn.send(method_frame(0, spec.ConnectionTune(self._channel_max(), cfg.frame_max, cfg.heartbeat)))
+
+    def _authenticate(self, m: spec.ConnectionStartOk) -> tuple[str, User | None]:
+        """(username, the user when the credentials are good)."""
+        broker = self.conn.broker
+        if m.mechanism == "EXTERNAL" and peer_cert_name(self.conn):
+            username = peer_cert_name(self.conn)  # the TLS layer verified the certificate
+            return username, broker.users.get(username)
+        username, password = parse_credentials(m.mechanism, m.response)
+        user = broker.users.get(username)
+        if user is None and username == broker.direct_user.name:
+            user = broker.direct_user  # shovels and federation links (in memory only)
+        return username, user if user is not None and user.check_password(password) else None
 
     def _channel_max(self) -> int:
         """The server's channel_max, lowered to the user's max-channels limit (per connection)."""
@@ -178,7 +206,8 @@ class Handshake:
             raise _negotiation_failed("frame_max", m.frame_max, cfg.frame_max)
         if cfg.channel_max and (m.channel_max == 0 or m.channel_max > cfg.channel_max):
             raise _negotiation_failed("channel_max", m.channel_max, cfg.channel_max)
-        conn.frame_max = m.frame_max or cfg.frame_max
+        # 0 means "no limit" on both sides; frames are then bounded by what a u32 holds.
+        conn.frame_max = m.frame_max or cfg.frame_max or UNLIMITED_FRAME
         conn.channel_max = min(m.channel_max or 65535, self._channel_max())
         conn.codec.frame_max = conn.frame_max
         conn.start_heartbeats(m.heartbeat)

@@ -36,7 +36,7 @@ class BatchPublishHandlers(PublishHandlers):
     def on_publish_batch(self, m: spec.BasicPublish, contents: list[bytes]) -> None:
         if self.closing:
             return
-        if len(contents) == 2 or self.in_tx or not _simple(contents):
+        if len(contents) == 2 or self.in_tx or m.immediate or not _simple(contents):
             for i in range(0, len(contents), 2):
                 self.on_publish(m, contents[i], contents[i + 1])
             return

@@ -94,6 +94,9 @@ class PublishHandlers(ChannelState):
         queues = vhost.route(ex, m.routing_key, msg.headers)
         for key in msg.extra_keys:
             ex.route(key, msg.headers, queues)
+        if m.immediate and not any(q.has_ready_consumer() for q in queues):
+            self._return(er, msg.properties, body, 313, "NO_CONSUMERS")  # as LavinMQ
+            return False
         if not queues:
             if m.mandatory:
                 self._return(er, msg.properties, body)
@@ -130,9 +133,10 @@ class PublishHandlers(ChannelState):
             return True
         return False
 
-    def _return(self, er: bytes, properties: bytes, body: bytes) -> None:
+    def _return(self, er: bytes, properties: bytes, body: bytes, code: int = 312,
+                text: str = "NO_ROUTE") -> None:
         self.stat_return += 1
-        self.conn.send_frames(return_frames(self.number, 312, "NO_ROUTE", er, properties, body,
+        self.conn.send_frames(return_frames(self.number, code, text, er, properties, body,
                                             self.conn.frame_max))
 
     def _direct_reply(self, m: spec.BasicPublish, er: bytes, properties: bytes,

@@ -104,3 +104,29 @@ def test_single_active_consumer(ch) -> None:
     publish(ch, "sac", b"next")
     eventually(ch, lambda: second == [b"next"])
     time.sleep(0.05)
+
+
+async def test_immediate_without_ready_consumer_is_returned(broker: BrokerThread) -> None:
+    import asyncio
+
+    import aiormq
+
+    conn = await aiormq.connect(broker.amqp_url)
+    ch = await conn.channel(on_return_raises=False)
+    returns: asyncio.Queue[tuple[int, bytes]] = asyncio.Queue()
+    ch.on_return_callbacks.add(
+        lambda m: returns.put_nowait((m.delivery.reply_code, m.body))  # type: ignore[attr-defined]
+    )
+    await ch.queue_declare("imm")
+    await ch.basic_publish(b"nobody", routing_key="imm", immediate=True)
+    assert await asyncio.wait_for(returns.get(), 5) == (313, b"nobody")
+    got: asyncio.Queue[bytes] = asyncio.Queue()
+
+    async def on_message(message: aiormq.abc.DeliveredMessage) -> None:
+        await got.put(message.body)
+
+    await ch.basic_consume("imm", on_message, no_ack=True)
+    await ch.basic_publish(b"someone", routing_key="imm", immediate=True)
+    assert await asyncio.wait_for(got.get(), 5) == b"someone"
+    assert returns.empty()
+    await conn.close()
