@@ -81,6 +81,7 @@ INI_KEYS: dict[tuple[str, str], str] = {
     ("main", "tls_ca_cert"): "tls_ca_cert_path",
     ("main", "tls_ciphers"): "tls_ciphers",
     ("main", "tls_min_version"): "tls_min_version",
+    ("main", "tls_verify_peer"): "tls_verify_peer",
     ("main", "segment_size"): "segment_size",
     ("main", "free_disk_min"): "free_disk_min",
     ("main", "set_timestamp"): "set_timestamp",
@@ -106,7 +107,6 @@ INI_KEYS: dict[tuple[str, str], str] = {
 
 ENV_KEYS: dict[str, str] = {
     "LAVINMQ_DATADIR": "data_dir",
-    "STATE_DIRECTORY": "data_dir",
     "LAVINMQ_AMQP_PORT": "amqp_port",
     "LAVINMQ_AMQPS_PORT": "amqps_port",
     "LAVINMQ_AMQP_BIND": "amqp_bind",
@@ -210,10 +210,13 @@ def load(argv: list[str] | None = None, environ: dict[str, str] | None = None) -
     """Build the configuration from defaults, the INI file, the environment and ``argv``."""
     args = build_parser().parse_args(argv)
     cfg = Config()
+    env = os.environ if environ is None else environ
+    if env.get("STATE_DIRECTORY"):  # systemd's StateDirectory= is a default, as in LavinMQ
+        cfg.data_dir = env["STATE_DIRECTORY"].split(":")[0]
     if args.config_file:
         apply_ini(cfg, Path(args.config_file))
         cfg.config_file = args.config_file
-    apply_env(cfg, os.environ if environ is None else environ)
+    apply_env(cfg, env)
     names = {f.name for f in fields(Config)}
     for key, value in vars(args).items():
         if key in names and value is not None:

@@ -15,12 +15,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def bind_hosts(host: str) -> str | list[str]:
+    """``::`` means every address, IPv4 included (uvloop sets IPV6_V6ONLY on IPv6 sockets)."""
+    return ["::", "0.0.0.0"] if host == "::" else host
+
+
 async def listen_tcp(broker: Broker, host: str, port: int,
                      ssl_context: ssl.SSLContext | None = None) -> asyncio.Server:
     """Serve AMQP (or AMQPS when ``ssl_context`` is given) on host:port (0: any port)."""
     tls = ssl_context is not None
     server = await broker.loop.create_server(
-        lambda: AMQPProtocol(broker, tls=tls), host, port, ssl=ssl_context,
+        lambda: AMQPProtocol(broker, tls=tls), bind_hosts(host), port, ssl=ssl_context,
         reuse_address=True, backlog=1024,
     )
     for sock in server.sockets:
