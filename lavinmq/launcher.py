@@ -19,7 +19,9 @@ from typing import Any
 
 from lavinmq.broker.broker import Broker
 from lavinmq.config import Config
+from lavinmq.federation.store import FederationStore
 from lavinmq.server.listeners import listen_tcp, listen_unix
+from lavinmq.shovel.store import ShovelStore
 
 log = logging.getLogger(__name__)
 DRAIN_SECONDS = 0.5
@@ -33,10 +35,19 @@ def tls_context(config: Config) -> ssl.SSLContext:
     ctx.load_cert_chain(config.tls_cert_path, config.tls_key_path or None)
     if config.tls_ciphers:
         ctx.set_ciphers(config.tls_ciphers)
-    if config.tls_ca_cert_path:
-        ctx.load_verify_locations(config.tls_ca_cert_path)
-        if config.tls_verify_peer:
-            ctx.verify_mode = ssl.CERT_REQUIRED
+    # Client certificates: required with tls_verify_peer, else verified when one is sent
+    # (it enables EXTERNAL authentication) if a CA is configured.
+    ca = config.tls_ca_cert_path
+    if ca and Path(ca).is_dir():
+        ctx.load_verify_locations(capath=ca)
+    elif ca:
+        ctx.load_verify_locations(ca)
+    elif config.tls_verify_peer:
+        ctx.load_default_certs(ssl.Purpose.CLIENT_AUTH)
+    if config.tls_verify_peer:
+        ctx.verify_mode = ssl.CERT_REQUIRED
+    elif ca:
+        ctx.verify_mode = ssl.CERT_OPTIONAL
     return ctx
 
 
@@ -50,6 +61,7 @@ class Launcher:
         self.amqp_port = 0
         self.amqps_port = 0
         self.http_port = 0
+        self.https_port = 0
         self._http_cleanup: Callable[[], Awaitable[None]] | None = None
         self._stopped = asyncio.Event()
 
@@ -62,14 +74,18 @@ class Launcher:
             server = await listen_tcp(self.broker, cfg.amqp_host, cfg.amqp_port)
             self.servers.append(server)
             self.amqp_port = server.sockets[0].getsockname()[1]
+            self.broker.listen_ports["amqp"] = self.amqp_port
+            host = cfg.amqp_host if cfg.amqp_host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+            self.broker.local_uri = f"amqp://{f'[{host}]' if ':' in host else host}:{self.amqp_port}"
         if cfg.amqps_port >= 0 and cfg.tls_cert_path:
             server = await listen_tcp(self.broker, cfg.amqp_host, cfg.amqps_port, tls_context(cfg))
             self.servers.append(server)
             self.amqps_port = server.sockets[0].getsockname()[1]
         if cfg.unix_path:
             self.servers.append(await listen_unix(self.broker, cfg.unix_path))
-        if cfg.http_port >= 0:
+        if cfg.http_port >= 0 or (cfg.https_port >= 0 and cfg.tls_cert_path):
             await self._start_http()
+        self._start_services()
         if cfg.pidfile:
             Path(cfg.pidfile).write_text(f"{os.getpid()}\n")
 
@@ -79,14 +95,29 @@ class Launcher:
         except ImportError:
             log.warning("management HTTP API not available")
             return
+        from lavinmq.server.websocket import websocket_transport
+
         assert self.broker is not None
-        self.http_port, self._http_cleanup = await start_http(self.broker, self.config)
+        cfg = self.config
+        tls = tls_context(cfg) if cfg.https_port >= 0 and cfg.tls_cert_path else None
+        self.http_port, self.https_port, self._http_cleanup = await start_http(
+            self.broker, cfg, ssl_context=tls, websocket_factory=websocket_transport(self.broker))
+
+    def _start_services(self) -> None:
+        """Shovels and federation links: started from the stored parameters, and again
+        whenever parameters or policies change."""
+        assert self.broker is not None
+        for service in (ShovelStore(self.broker), FederationStore(self.broker)):
+            self.broker.services[service.NAME] = service
+            service.start()
 
     async def stop(self) -> None:
         """Graceful shutdown (SIGTERM)."""
         if self.broker is None or self.broker.closed:
             return
         log.info("shutting down")
+        for service in list(self.broker.services.values()):
+            await service.stop()  # links close their connections gracefully, keep upstream queues
         for server in self.servers:
             server.close()
         if self._http_cleanup is not None:
@@ -116,7 +147,8 @@ class Launcher:
         await self._stopped.wait()
 
     def reload(self) -> None:
-        """SIGHUP: re-read the log level from the config file (safe to change live)."""
+        """SIGHUP: re-read the settings that are safe to change live from the config file:
+        the log level and ``free_disk_min`` (checked again at once)."""
         from lavinmq import log as lavinmq_log  # noqa: PLC0415
         from lavinmq.config import Config, apply_ini  # noqa: PLC0415
 
@@ -129,5 +161,8 @@ class Launcher:
             log.error("reload failed: %s", exc)
             return
         self.config.log_level = fresh.log_level
+        self.config.free_disk_min = fresh.free_disk_min
         lavinmq_log.setup(fresh.log_level, self.config.log_file)
         log.info("configuration reloaded")
+        if self.broker is not None and not self.broker.closed:
+            self.broker.disk_alarm.check()

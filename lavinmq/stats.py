@@ -123,7 +123,9 @@ class Sampler:
         """
         last = self._last.get(entity)
         deltas = tuple(c - p for c, p in zip(counts, last, strict=True)) if last else counts
-        if last != counts:
+        # An entity that never had traffic costs nothing (100,000 idle queues would keep
+        # a tuple and a weak reference each).
+        if last != counts and (last is not None or any(counts)):
             self._last[entity] = counts
         series = self._series.get(entity)
         if series is None and any(counts):

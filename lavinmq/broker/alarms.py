@@ -45,11 +45,25 @@ class DiskAlarm:
         interval: seconds between checks.
     """
 
-    __slots__ = ("_handle", "_limit", "_loop", "_path", "active", "free", "interval",
-                 "publishers", "statvfs")
+    __slots__ = (
+        "_handle",
+        "_limit",
+        "_loop",
+        "_path",
+        "active",
+        "free",
+        "interval",
+        "publishers",
+        "statvfs",
+    )
 
-    def __init__(self, path: str, limit: Callable[[], int], loop: asyncio.AbstractEventLoop,
-                 interval: float = CHECK_INTERVAL) -> None:
+    def __init__(
+        self,
+        path: str,
+        limit: Callable[[], int],
+        loop: asyncio.AbstractEventLoop,
+        interval: float = CHECK_INTERVAL,
+    ) -> None:
         self._path = path
         self._limit = limit
         self._loop = loop
@@ -83,12 +97,17 @@ class DiskAlarm:
         self.free = st.f_bavail * st.f_frsize
         limit = self._limit()
         if self.free < limit and not self.active:
-            log.warning("free disk space %d bytes is below the limit of %d bytes: "
-                        "blocking publishers", self.free, limit)
+            log.warning(
+                "free disk space %d bytes is below the limit of %d bytes: blocking publishers",
+                self.free,
+                limit,
+            )
             self._set(True)
         elif self.free >= limit and self.active:
-            log.info("free disk space %d bytes is above the limit again: unblocking publishers",
-                     self.free)
+            log.info(
+                "free disk space %d bytes is above the limit again: unblocking publishers",
+                self.free,
+            )
             self._set(False)
 
     def add_publisher(self, conn: Blockable) -> None:

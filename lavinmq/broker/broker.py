@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
+import socket
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from lavinmq.amqp.errors import ConnectionForced, InternalError
-from lavinmq.auth import Permissions, UserStore
+from lavinmq.auth import Permissions, User, UserStore
 from lavinmq.broker.alarms import DiskAlarm
 from lavinmq.broker.interfaces import ClientConnection
 from lavinmq.broker.parameters import GlobalParameters
@@ -26,6 +29,21 @@ from lavinmq.storage import DataDirLock, read_json, write_json_atomic
 log = logging.getLogger(__name__)
 COMPACT_INTERVAL = 60.0
 """Seconds between compactions of definitions logs that have deletions in them."""
+DIRECT_USER = "__direct"
+"""The internal user shovels and federation links log in as over ``local_uri`` (LavinMQ's)."""
+
+
+class AnyVHost(dict[str, Permissions]):
+    """Full permissions on every vhost, present and future (the direct user's)."""
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def __missing__(self, key: str) -> Permissions:
+        return Permissions()
+
+    def get(self, key: str, default: Any = None) -> Permissions:
+        return self[key]
 
 
 class Broker:
@@ -39,6 +57,7 @@ class Broker:
         self.tick.on_sync_failure = self._sync_failed
         self.vhosts: dict[str, VHost] = {}
         self.connections: dict[int, ClientConnection] = {}
+        self.listen_ports: dict[str, int] = {}  # protocol -> bound port, set by the launcher
         self.started_at = time.time()
         self._lock: DataDirLock | None = None
         self.disk_alarm = DiskAlarm(str(self.data_dir), self._free_disk_min, self.loop)
@@ -46,6 +65,13 @@ class Broker:
         self.users: UserStore
         self.global_parameters: GlobalParameters
         self.closed = False
+        self.local_uri = ""
+        """``amqp://host:port`` of this broker's own AMQP listener, set by the launcher."""
+        self.services: dict[str, Any] = {}
+        """Services above the core (``shovels``, ``federation``) by name, for the API."""
+        self._direct_password = secrets.token_urlsafe(24)
+        self.direct_user = User.create(DIRECT_USER, self._direct_password, ["administrator"])
+        self.direct_user.permissions = AnyVHost()  # never saved, never listed
 
     def start(self) -> None:
         """Lock the data directory, load users, vhosts and their definitions."""
@@ -63,6 +89,24 @@ class Broker:
         self._save_vhosts()
         self.disk_alarm.start()
         self._compact_timer = self.loop.call_later(COMPACT_INTERVAL, self._compact_definitions)
+
+    def direct_uri(self, vhost: str) -> str:
+        """A URI logging in to ``vhost`` of this broker as the direct user ("" if not listening)."""
+        if not self.local_uri:
+            return ""
+        parts = urlsplit(self.local_uri)
+        return (f"{parts.scheme}://{DIRECT_USER}:{self._direct_password}@{parts.netloc}/"
+                f"{quote(vhost, safe='')}")
+
+    @property
+    def cluster_name(self) -> str:
+        """The ``cluster_name`` global parameter (as RabbitMQ), else ``lavinmq@host:port``;
+        announced in Connection.Start, federation's loop detection compares it."""
+        name = self.global_parameters.values.get("cluster_name")
+        if isinstance(name, str) and name:
+            return name
+        port = urlsplit(self.local_uri).port if self.local_uri else None
+        return f"lavinmq@{socket.gethostname()}" + (f":{port}" if port else "")
 
     def _free_disk_min(self) -> int:
         # LavinMQ's rule: never let the disk get so full that a store can't roll a segment.

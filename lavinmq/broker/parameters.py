@@ -13,7 +13,7 @@ entity; this module only keeps ``entity.policy`` pointing at the effective one.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -156,6 +156,8 @@ class VHostParameters:
         self.parameters: dict[tuple[str, str], Any] = {}
         self.limits: dict[str, int] = {}
         self.metadata: dict[str, Any] = {"description": "", "tags": []}
+        self.listeners: list[Callable[[VHostParameters], None]] = []
+        """Called after every save (shovels and federation re-read their configuration)."""
         self._load()
 
     def _load(self) -> None:
@@ -184,6 +186,8 @@ class VHostParameters:
                 "metadata": self.metadata,
             },
         )
+        for listener in list(self.listeners):
+            listener(self)
 
     def effective_policy(
         self, name: str, is_queue: bool, queue_type: str = "classic"

@@ -8,6 +8,7 @@ appended to the vhost's definitions log as the AMQP method frames they came in a
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import uuid
 from collections.abc import Iterable
@@ -269,12 +270,15 @@ class VHost:
             raise PreconditionFailed(f"cannot declare queue '{name}': queue limit in vhost "
                                      f"'{self.name}' ({limit}) is reached")
         parent = self.dir if durable and not exclusive else self._transient_dir
+        # A str, not parent / name: pathlib interns every part, 100 bytes per queue.
+        directory = os.path.join(parent, dir_name(name))
         cls = PriorityQueue if arguments.get("x-max-priority") else Queue
-        q = cls(name, parent / dir_name(name), self.tick, vhost_name=self.name,
+        q = cls(name, directory, self.tick, vhost_name=self.name,
                 durable=durable, exclusive=exclusive, auto_delete=auto_delete,
                 arguments=arguments, owner=owner if exclusive else None,
                 segment_size=self.segment_size, vhost=self)
-        q.on_last_consumer_gone(lambda: self._auto_delete(q))
+        if auto_delete:  # a closure per queue is 200 bytes: only where it is needed
+            q.on_last_consumer_gone(lambda: self._auto_delete(q))
         q.policy = self.parameters.effective_policy(name, True, _queue_type(arguments))
         q.operator_policy = self.parameters.effective_operator_policy(name, True, _queue_type(arguments))
         self.queues[name] = q
@@ -372,8 +376,10 @@ class VHost:
 
     # -- publishing ---------------------------------------------------------------------
 
-    def route(self, exchange: Exchange, routing_key: str, headers: FieldTable | None) -> dict[Queue, None]:
-        """The queues a message reaches, in binding order, each once."""
+    def route(self, exchange: Exchange, routing_key: str, headers: FieldTable | None,
+              count: int = 1) -> dict[Queue, None]:
+        """The queues ``count`` messages with this key and headers reach, in binding
+        order, each once (``count`` > 1 for a batch of identical publishes: stats)."""
         out: dict[Queue, None] = {}
         exchange.route(routing_key, headers, out)
         if not out:
@@ -381,9 +387,9 @@ class VHost:
         counts = exchange.stats  # [publish_in, publish_out] for the management API
         if counts is None:
             counts = exchange.stats = [0, 0]
-        counts[0] += 1
+        counts[0] += count
         if out:
-            counts[1] += 1
+            counts[1] += count
         return out
 
     def _alternate(self, exchange: Exchange, routing_key: str, headers: FieldTable | None,

@@ -238,6 +238,33 @@ class Channel(ChannelDeclare):
         confirms.published += count
         return confirms.published
 
+    def encode_publish(
+        self,
+        body: bytes,
+        exchange: str = "",
+        routing_key: str = "",
+        properties: Properties = None,
+        mandatory: bool = False,
+    ) -> bytes:
+        """Encode one Basic.Publish (method, header and body frames) for this channel, to be
+        sent any number of times with :meth:`publish_encoded` (benchmarks, replays)."""
+        return self._encode_publish(body, exchange, routing_key, properties, mandatory)
+
+    def publish_encoded(self, frames: bytes, count: int = 1) -> int:
+        """Write ``count`` messages already encoded by :meth:`encode_publish` (``frames`` is
+        that encoding, or ``count`` of them concatenated). Nothing is encoded or copied.
+
+        Returns:
+            The sequence number of the last message when confirms are on, else 0.
+        """
+        self._raise_if_closed()
+        self._conn.send_frame(frames)
+        confirms = self._confirms
+        if confirms is None:
+            return 0
+        confirms.published += count
+        return confirms.published
+
     def publish_confirmed(
         self,
         body: bytes,
@@ -305,6 +332,18 @@ class Channel(ChannelDeclare):
         if self._confirms is None:
             raise ClientError("wait_for_confirms needs confirm_select() first")
         await self._confirms.wait()
+
+    async def wait_unconfirmed(self, limit: int) -> None:
+        """Wait until fewer than ``limit`` published messages are unconfirmed (flow control
+        for publishers that keep a window of messages in flight).
+
+        Raises:
+            ClientError: when confirms are not enabled.
+            ChannelClosed: when the channel closes meanwhile.
+        """
+        if self._confirms is None:
+            raise ClientError("wait_unconfirmed needs confirm_select() first")
+        await self._confirms.wait_below(limit)
 
     @property
     def unconfirmed(self) -> int:

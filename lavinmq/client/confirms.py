@@ -114,6 +114,15 @@ class ConfirmTracker:
         if nacked:
             raise PublishNacked(f"{nacked} published message(s) were nacked by the broker")
 
+    async def wait_below(self, limit: int) -> None:
+        """Wait until fewer than ``limit`` published messages are unsettled.
+
+        One future, on the oldest unsettled message, per wakeup: a publisher that keeps
+        ``limit`` messages in flight pays nothing per message.
+        """
+        while self.outstanding >= limit:
+            await self.waiter(self._low)
+
     def fail(self, make_exc: Callable[[], BaseException]) -> None:
         """The channel closed: fail every waiter with a fresh exception from ``make_exc``."""
         futures: list[asyncio.Future[bool]] | list[asyncio.Future[None]]

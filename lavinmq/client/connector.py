@@ -46,6 +46,7 @@ def connect(
     ssl: SSLContext | None = None,
     timeout: float | None = None,
     properties: FieldTable | None = None,
+    connection_class: type[Connection] = Connection,
 ) -> Opening[Connection]:
     """Connect to a broker: ``conn = await connect(url)`` or ``async with connect(url) as conn``.
 
@@ -58,6 +59,8 @@ def connect(
         timeout: seconds allowed for TCP connect plus handshake (default: the URL's
             ``connection_timeout``, else 30).
         properties: extra client properties merged into the defaults.
+        connection_class: the protocol class to instantiate: a :class:`Connection`
+            subclass, e.g. one that handles received bytes itself (lavinmqperf).
 
     Returns:
         An awaitable that is also an async context manager closing the connection.
@@ -71,7 +74,7 @@ def connect(
     """
     params = parse_url(url)
     props = client_properties(name, properties)
-    return Opening(_connect(params, props, ssl, timeout), Connection.close)
+    return Opening(_connect(params, props, ssl, timeout, connection_class), Connection.close)
 
 
 async def _connect(
@@ -79,6 +82,7 @@ async def _connect(
     props: FieldTable,
     ssl_context: SSLContext | None,
     time_limit: float | None,
+    connection_class: type[Connection] = Connection,
 ) -> Connection:
     loop = asyncio.get_running_loop()
     if ssl_context is None and params.tls:
@@ -86,7 +90,10 @@ async def _connect(
     async with asyncio.timeout(time_limit if time_limit is not None else params.connection_timeout):
         try:
             transport, conn = await loop.create_connection(
-                lambda: Connection(params, loop, props), params.host, params.port, ssl=ssl_context
+                lambda: connection_class(params, loop, props),
+                params.host,
+                params.port,
+                ssl=ssl_context,
             )
         except OSError as exc:
             where = f"{params.host}:{params.port}"

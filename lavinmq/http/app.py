@@ -10,11 +10,11 @@ from pathlib import Path
 from aiohttp import web
 
 from lavinmq.broker.broker import Broker
-from lavinmq.http import prometheus
+from lavinmq.http import prometheus, ui
 from lavinmq.http.context import BROKER, SAMPLER
 from lavinmq.http.middlewares import Authenticator, auth_middleware, error_middleware
 from lavinmq.http.rates import run_sampler
-from lavinmq.http.routes import ALL
+from lavinmq.http.routes import ALL, websocket
 from lavinmq.stats import Sampler
 
 OPENAPI = Path(__file__).with_name("openapi.json")
@@ -33,8 +33,11 @@ async def openapi(request: web.Request) -> web.FileResponse:
     return web.FileResponse(OPENAPI, headers={"Content-Type": "application/json"})
 
 
-def make_app(broker: Broker, *, sample: bool = True) -> web.Application:
-    """The API for ``broker``; ``sample`` starts the periodic rate sampler with the app."""
+def make_app(
+    broker: Broker, *, sample: bool = True, websocket_factory: websocket.SessionFactory | None = None
+) -> web.Application:
+    """The API for ``broker``; ``sample`` starts the periodic rate sampler with the app;
+    ``websocket_factory`` serves AMQP over WebSocket (the launcher passes the server's)."""
     app = web.Application(
         middlewares=[error_middleware, auth_middleware(Authenticator())], client_max_size=MAX_BODY
     )
@@ -42,8 +45,11 @@ def make_app(broker: Broker, *, sample: bool = True) -> web.Application:
     app[SAMPLER] = Sampler(broker.config.stats_log_size, broker.config.stats_interval)
     for table in ALL:
         app.add_routes(table)
+    if websocket_factory is not None:
+        websocket.install(app, websocket_factory)
     app.add_routes(prometheus.routes)
     app.router.add_get("/api/openapi.json", openapi)
+    ui.setup(app)
     if sample:
         app.cleanup_ctx.append(_sampling)
     return app

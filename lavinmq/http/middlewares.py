@@ -26,7 +26,8 @@ from lavinmq.http.json import json_response
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-PUBLIC_PATHS = ("/metrics", "/metrics/detailed", "/api/openapi.json")
+PUBLIC_PATHS = ("/metrics", "/metrics/detailed", "/api/openapi.json", "/")
+PUBLIC_PREFIXES = ("/static/",)  # the web UI's assets; its page logs in through the API
 REALM = 'Basic realm="LavinMQ Management"'
 
 
@@ -54,7 +55,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except ApiError as exc:
         response = _error(exc.status, exc.error, exc.reason)
-        if exc.status == 401:
+        # No challenge for the web UI's fetches: it would make the browser open its own login box.
+        if exc.status == 401 and "X-Requested-With" not in request.headers:
             response.headers["WWW-Authenticate"] = REALM
         return response
     except AMQPError as exc:
@@ -114,7 +116,8 @@ class Authenticator:
 def auth_middleware(authenticator: Authenticator) -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path not in PUBLIC_PATHS:
+        path = request.path
+        if path not in PUBLIC_PATHS and not path.startswith(PUBLIC_PREFIXES):
             authenticator.check(request)
         return await handler(request)
 

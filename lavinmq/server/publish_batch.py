@@ -48,7 +48,7 @@ class BatchPublishHandlers(PublishHandlers):
         if ex is None or ex.internal or not self._allowed(1, m.exchange):
             self._check_exchange(m.exchange)
         assert ex is not None
-        queues = vhost.route(ex, m.routing_key, None)
+        queues = vhost.route(ex, m.routing_key, None, len(contents) // 2)
         if (
             any(not q.accepts_batches for q in queues)
             or (self.conn.user is not None and self.conn.user.topic_permissions)

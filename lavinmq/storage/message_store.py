@@ -34,7 +34,7 @@ from lavinmq.storage.segment import (
     OFFSETS_TYPECODE,
     scan_records,
 )
-from lavinmq.storage.segment_set import MAX_SEGMENT_SIZE, SegmentSet
+from lavinmq.storage.segment_set import MAX_SEGMENT_SIZE, NO_PENDING, SegmentSet
 
 SEGMENT_SIZE: Final = 8 * 1024 * 1024
 _MIN_SEGMENT_SIZE: Final = 64
@@ -84,7 +84,8 @@ class MessageStore(SegmentSet):
         self._count = state.count
         self._bytes = state.nbytes
         self._inflight = self._inflight_bytes = 0
-        self._requeued: list[int] = []  # a heap: lowest position is redelivered first
+        # A heap, lowest position (redelivered first) at the top; None until a requeue.
+        self._requeued: list[int] | None = None
         self._rp_fd = -1
         self._redeliver_below = state.read_pos
         self._rp_saved = max(state.read_pos, HEADER_SIZE)
@@ -214,6 +215,8 @@ class MessageStore(SegmentSet):
         if pos >= (self._rseg << 32) | self._roff or not self._inflight:
             raise ValueError(f"position {pos:#x} was not shifted")
         (n,) = _unpack_length(self._mapping(pos >> 32), pos & OFFSET_MASK)
+        if self._requeued is None:
+            self._requeued = []
         heapq.heappush(self._requeued, pos)
         self._inflight -= 1
         self._inflight_bytes -= n
@@ -239,6 +242,8 @@ class MessageStore(SegmentSet):
         pending = self._pending
         buf = pending.get(seg)
         if buf is None:
+            if pending is NO_PENDING:  # the first ack of this store
+                pending = self._pending = {}
             buf = pending[seg] = array(OFFSETS_TYPECODE)
         buf.append(off)
         self._count -= 1
@@ -262,9 +267,9 @@ class MessageStore(SegmentSet):
         ready = self._count - self._inflight
         if not ready:
             return 0
-        for pos in self._requeued:
+        for pos in self._requeued or ():
             self._ack_offsets(pos >> 32, array(OFFSETS_TYPECODE, (pos & OFFSET_MASK,)))
-        self._requeued.clear()
+        self._requeued = None
         self._purge_read_segment()
         for seg in [seg for seg in self._live if seg > self._rseg]:
             self._drop_segment(seg)
@@ -318,9 +323,9 @@ class MessageStore(SegmentSet):
         self._live.clear()
         self._ends.clear()
         self._acked.clear()
-        self._requeued.clear()
+        self._requeued = None
         self._dirty_ids = None
-        self._dir_dirty = False
+        self._dir_dirty = 0
         self._count = self._bytes = self._inflight = self._inflight_bytes = 0
         self._rseg = self._redeliver_below = 0
         self._roff = self._rp_saved = HEADER_SIZE
@@ -329,6 +334,7 @@ class MessageStore(SegmentSet):
     # -- reading ---------------------------------------------------------------------
 
     def _shift_requeued(self) -> tuple[int, bytes, bool]:
+        assert self._requeued is not None
         pos = heapq.heappop(self._requeued)
         off = pos & OFFSET_MASK
         m = self._mapping(pos >> 32)

@@ -33,6 +33,14 @@ logger = logging.getLogger(__name__)
 READ_POS_NAME = "read_pos"
 READ_POS = struct.Struct(">Q")
 
+# The state of a store whose directory does not exist (every new or never used queue)
+# shares these empty dicts: such a store only looks them up or pops from them until its
+# first segment, when ``SegmentSet._roll`` gives it dicts of its own. 100,000 idle
+# queues so save 300,000 dicts.
+_NO_LIVE: dict[int, int] = {}
+_NO_ENDS: dict[int, int] = {}
+_NO_ACKED: dict[int, set[int]] = {}
+
 
 @dataclass(slots=True)
 class RecoveredState:
@@ -66,11 +74,11 @@ def recover(directory: str) -> RecoveredState:
     Returns:
         The recovered state. Fully acked segments have been deleted.
     """
-    state = RecoveredState()
     try:
         names = os.listdir(directory)
     except FileNotFoundError:
-        return state
+        return RecoveredState(_NO_LIVE, _NO_ENDS, _NO_ACKED)
+    state = RecoveredState()
     segment_ids, ack_ids = _classify(names, state)
     state.read_pos = _read_pos(os.path.join(directory, READ_POS_NAME))
     # New records must land above the persisted read pointer, or they would be flagged

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import mmap
 import os
+import sys
 from array import array
 from typing import Final
 
@@ -34,6 +35,8 @@ logger = logging.getLogger(__name__)
 # Offsets are u32, so no segment may grow past 4 GiB.
 MAX_SEGMENT_SIZE: Final = OFFSET_MASK
 _MAX_RECORD: Final = MAX_SEGMENT_SIZE - HEADER_SIZE - LENGTH_SIZE
+NO_PENDING: Final[dict[int, array[int]]] = {}
+"""Every store without unflushed acks starts with this one (only read, never written)."""
 
 
 class SegmentSet:
@@ -49,12 +52,13 @@ class SegmentSet:
         "_ack_fd",
         "_ack_seg",
         "_acked",
-        "_dir",
         "_dir_dirty",
         "_dirty_ids",
         "_ends",
         "_last_id",
         "_live",
+        "_name",
+        "_parent",
         "_pending",
         "_racked",
         "_rend",
@@ -81,15 +85,21 @@ class SegmentSet:
     _wdirty: bool
 
     def __init__(self, directory: str, segment_size: int, state: RecoveredState) -> None:
-        self._dir = directory
+        # The path is kept as a shared (interned) parent plus the directory's own name:
+        # 100,000 idle queues would otherwise keep 100,000 long paths.
+        parent, self._name = os.path.split(directory)
+        self._parent = sys.intern(parent)
         self._segment_size = segment_size
         self._live = state.live  # segment id -> live records, ids in increasing order
         self._ends = state.ends  # segment id -> end of data (the write segment's is _wpos)
         self._acked = state.acked  # recovered acked offsets of segments not read yet
         self._last_id = state.last_id
-        self._pending: dict[int, array[int]] = {}  # segment id -> acks not flushed yet
+        # segment id -> acks not flushed yet; the shared empty dict until the first ack.
+        self._pending: dict[int, array[int]] = NO_PENDING
         self._dirty_ids: list[int] | None = None  # retired segments not handed out yet
-        self._dir_dirty = False
+        # 1: segment files were created in the directory since the last sync; 2: the
+        # directory itself was created too, so its entry in the parent must be synced.
+        self._dir_dirty = 0
         self._reset_write()
         # The read pointer: segment, offset, end of that segment's data, its mapping and
         # (after a restart) its recovered acked offsets.
@@ -127,16 +137,22 @@ class SegmentSet:
                 self._wdirty = False
                 fds.append(os.dup(self._wfd))
             if self._dir_dirty:
-                self._dir_dirty = False
+                if self._dir_dirty == 2:
+                    fds.append(os.open(self._parent or ".", os.O_RDONLY))
                 fds.append(os.open(self._dir, os.O_RDONLY))
+                self._dir_dirty = 0
         except BaseException:
             for fd in fds:
                 os.close(fd)
             raise
         return fds
 
+    @property
+    def _dir(self) -> str:
+        return os.path.join(self._parent, self._name)
+
     def _path(self, name: str) -> str:
-        return os.path.join(self._dir, name)
+        return os.path.join(self._parent, self._name, name)
 
     def _mapped_segments(self) -> list[int]:
         """Ids of the segments currently mapped (for tests and debugging)."""
@@ -175,17 +191,29 @@ class SegmentSet:
         if n > _MAX_RECORD:
             raise ValueError(f"a {n} byte record does not fit in a segment")
         size = max(self._segment_size, HEADER_SIZE + LENGTH_SIZE + n)
-        os.makedirs(self._dir, exist_ok=True)
+        self._make_dir()
         seg = self._last_id + 1
         # Allocate before retiring the current segment: on ENOSPC nothing has changed.
         fd, mapping = create_segment(self._path(segment_name(seg)), size)
-        self._dir_dirty = True
+        self._dir_dirty = self._dir_dirty or 1
         self._retire_write_segment()
+        if not self._live:  # maybe the dicts a fresh store shares (see recovery.py)
+            self._live = {}
+            self._ends = {}
         self._last_id = seg
         self._live[seg] = 0
         self._wseg, self._wfd, self._wmap, self._wsize = seg, fd, mapping, size
         self._wpos = HEADER_SIZE
         return mapping
+
+    def _make_dir(self) -> None:
+        try:
+            os.mkdir(self._dir)
+        except FileExistsError:
+            return
+        except FileNotFoundError:
+            os.makedirs(self._dir, exist_ok=True)
+        self._dir_dirty = 2
 
     def _retire_write_segment(self) -> None:
         """Truncate the write segment to its used size and close it."""
@@ -291,6 +319,8 @@ class SegmentSet:
         left = self._live[seg] = self._live[seg] - len(offsets)
         buf = self._pending.get(seg)
         if buf is None:
+            if self._pending is NO_PENDING:
+                self._pending = {}
             self._pending[seg] = offsets
         else:
             buf.extend(offsets)

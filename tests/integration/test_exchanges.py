@@ -261,6 +261,20 @@ def test_headers_exchange_match_modes(ch: BlockingChannel) -> None:
         assert drain(ch, q) == expected, q
 
 
+@pytest.mark.parametrize("x_match", ["fail", 123, "ALL"])
+def test_headers_binding_with_invalid_x_match(
+    conn: pika.BlockingConnection, x_match: object
+) -> None:
+    ch = conn.channel()
+    ch.queue_declare("h")
+    with pytest.raises(
+        pika.exceptions.ChannelClosedByBroker, match=r"406.*PRECONDITION_FAILED - Invalid x-match"
+    ):
+        ch.queue_bind("h", "amq.headers", arguments={"x-match": x_match, "a": 1})
+    ch = conn.channel()
+    ch.queue_bind("h", "amq.headers", arguments={"x-match": "any-with-x", "a": 1})
+
+
 def test_amq_match_is_a_headers_exchange(ch: BlockingChannel) -> None:
     ch.queue_declare("m")
     ch.queue_bind("m", "amq.match", arguments={"x-match": "any", "a": 1, "b": 2})

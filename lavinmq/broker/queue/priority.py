@@ -24,7 +24,7 @@ class PriorityQueue(Queue):
 
     __slots__ = ()
 
-    def _open_store(self, directory: Path, segment_size: int) -> Any:
+    def _open_store(self, directory: Path | str, segment_size: int) -> Any:
         levels = int(self.arguments.get("x-max-priority", 0))
         return PriorityStore(directory, max(0, min(levels, 255)), segment_size)
 

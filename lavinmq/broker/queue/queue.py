@@ -14,13 +14,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from lavinmq.amqp.types import FieldTable
 from lavinmq.broker.interfaces import DeliveryTarget
-from lavinmq.broker.queue.delivery import DeliveryMixin
-from lavinmq.broker.queue.rules import RulesMixin
+from lavinmq.broker.queue.delivery import NO_WAITERS, DeliveryMixin
+from lavinmq.broker.queue.rules import NO_COUNTS, RulesMixin
 from lavinmq.broker.queue.settings import QueueSettings, resolve
 from lavinmq.storage import MessageStore
 
@@ -76,7 +77,7 @@ class Queue(RulesMixin, DeliveryMixin):
     def __init__(
         self,
         name: str,
-        directory: Path,
+        directory: Path | str,
         tick: Tick,
         *,
         vhost_name: str = "/",
@@ -105,7 +106,7 @@ class Queue(RulesMixin, DeliveryMixin):
         self.stat_get = self.stat_redeliver = self.stat_reject = 0
         self._tick = tick
         self._consumers: list[DeliveryTarget] = []
-        self._flow_waiters: set[Any] = set()
+        self._flow_waiters: AbstractSet[Any] = NO_WAITERS
         self._rr = 0
         self._scheduled = False
         self._had_consumers = False
@@ -114,13 +115,13 @@ class Queue(RulesMixin, DeliveryMixin):
         self._policy: Any = None
         self._operator_policy: Any = None
         self._has_expiring = False
-        self._delivery_counts: dict[int, int] = {}
+        self._delivery_counts: dict[int, int] = NO_COUNTS
         self._expire_handle: asyncio.TimerHandle | None = None
         self._expires_handle: asyncio.TimerHandle | None = None
         self._last_used = time.monotonic()
         self._apply_settings()
 
-    def _open_store(self, directory: Path, segment_size: int) -> MessageStore:
+    def _open_store(self, directory: Path | str, segment_size: int) -> MessageStore:
         return MessageStore(directory, segment_size)
 
     def __repr__(self) -> str:

@@ -24,6 +24,9 @@ from lavinmq.amqp.properties import FLAG_EXPIRATION, BasicProperties, peek_expir
 from lavinmq.broker.message import RecordView, encode_record
 from lavinmq.broker.queue.dead_letter import DELIVERY_LIMIT, EXPIRED, MAXLEN, REJECTED, dead_letter
 
+NO_COUNTS: dict[int, int] = {}
+"""Shared by every queue without requeue counts (only read and popped from, never written)."""
+
 if TYPE_CHECKING:
     from lavinmq.broker.queue.settings import QueueSettings
     from lavinmq.broker.tick import Tick
@@ -175,6 +178,8 @@ class RulesMixin:
         """Bookkeeping for Basic.Reject/Nack of an unacked message (rules only)."""
         if requeue:
             if self.settings.delivery_limit is not None:
+                if self._delivery_counts is NO_COUNTS:
+                    self._delivery_counts = {}
                 self._delivery_counts[pos] = self._delivery_counts.get(pos, 0) + 1
             return
         self._delivery_counts.pop(pos, None)

@@ -9,11 +9,13 @@ from lavinmq.http.routes import (
     connections,
     definitions,
     exchanges,
+    federation,
     overview,
     parameters,
     permissions,
     policies,
     queues,
+    shovels,
     users,
     vhosts,
 )
@@ -32,4 +34,6 @@ ALL: tuple[web.RouteTableDef, ...] = (
     policies.routes,
     parameters.routes,
     definitions.routes,
+    shovels.routes,
+    federation.routes,
 )

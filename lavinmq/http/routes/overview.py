@@ -31,12 +31,12 @@ START = time.time()
 
 
 def _listeners(request: web.Request) -> list[dict[str, Any]]:
-    cfg = broker_of(request).config
+    broker = broker_of(request)
+    cfg = broker.config
     out = []
     if cfg.amqp_port >= 0:
-        out.append(
-            {"node": NODE, "protocol": "amqp", "ip_address": cfg.amqp_host, "port": cfg.amqp_port}
-        )
+        port = broker.listen_ports.get("amqp", cfg.amqp_port)
+        out.append({"node": NODE, "protocol": "amqp", "ip_address": cfg.amqp_host, "port": port})
     if cfg.http_port >= 0:
         out.append(
             {

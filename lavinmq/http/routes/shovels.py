@@ -1,0 +1,83 @@
+"""/api/shovels: the status of dynamic shovels (RabbitMQ's shovel_management shapes).
+
+Shovels are defined as ``shovel`` parameters (``/api/parameters/shovel/{vhost}/{name}``);
+these endpoints show how they are doing and restart them. The HTTP layer does not import
+``lavinmq.shovel``: the launcher registers the store as ``broker.services["shovels"]``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, cast
+
+from aiohttp import web
+
+from lavinmq.http.context import broker_of, require, vhost_of, visible_vhosts
+from lavinmq.http.errors import not_found
+from lavinmq.http.json import json_response, no_content
+from lavinmq.http.pagination import page
+
+routes = web.RouteTableDef()
+
+
+class ShovelStatus(Protocol):
+    """What the API needs of ``lavinmq.shovel.ShovelStore``."""
+
+    def details(self, vhost: str | None = None) -> list[dict[str, Any]]: ...
+
+    def restart(self, vhost: str, name: str) -> bool: ...
+
+
+def _store(request: web.Request) -> ShovelStatus | None:
+    return cast(ShovelStatus | None, broker_of(request).services.get("shovels"))
+
+
+def _rows(request: web.Request, vhost: str | None) -> list[dict[str, Any]]:
+    store = _store(request)
+    if store is None:
+        return []
+    names = {v.name for v in visible_vhosts(request)}
+    return [row for row in store.details(vhost) if row["vhost"] in names]
+
+
+@routes.get("/api/shovels")
+async def list_shovels(request: web.Request) -> web.Response:
+    require(request, "policymaker", "monitoring")
+    return page(request, _rows(request, None))
+
+
+@routes.get("/api/shovels/{vhost}")
+async def vhost_shovels(request: web.Request) -> web.Response:
+    require(request, "policymaker", "monitoring")
+    return page(request, _rows(request, vhost_of(request).name))
+
+
+@routes.get("/api/shovels/vhost/{vhost}/{name}")
+@routes.get("/api/shovels/{vhost}/{name}")
+async def get_shovel(request: web.Request) -> web.Response:
+    require(request, "policymaker", "monitoring")
+    name = request.match_info["name"]
+    for row in _rows(request, vhost_of(request).name):
+        if row["name"] == name:
+            return json_response(row)
+    raise not_found(f"shovel '{name}' not found")
+
+
+@routes.delete("/api/shovels/vhost/{vhost}/{name}")
+async def delete_shovel(request: web.Request) -> web.Response:
+    """Delete a shovel (its ``shovel`` parameter), as RabbitMQ."""
+    require(request, "policymaker")
+    vhost = vhost_of(request)
+    if vhost.parameters.parameters.pop(("shovel", request.match_info["name"]), None) is None:
+        raise not_found(f"shovel '{request.match_info['name']}' not found")
+    vhost.parameters.save()
+    return no_content()
+
+
+@routes.delete("/api/shovels/vhost/{vhost}/{name}/restart")
+async def restart_shovel(request: web.Request) -> web.Response:
+    require(request, "policymaker")
+    vhost = vhost_of(request)
+    store = _store(request)
+    if store is None or not store.restart(vhost.name, request.match_info["name"]):
+        raise not_found(f"shovel '{request.match_info['name']}' not found")
+    return no_content()

@@ -1,0 +1,3 @@
+from lavinmq_tui.app import main
+
+main()
