@@ -154,4 +154,12 @@ def restart_later(broker: BrokerThread) -> tuple[int, int]:
 
 def start_again(broker: BrokerThread, ports: tuple[int, int]) -> None:
     broker.config.amqp_port, broker.config.http_port = ports
-    broker.start()
+    for attempt in range(5):
+        try:
+            broker.start()
+            return
+        except OSError:  # the freed port is briefly some outgoing connection's local port
+            broker.loop = broker._thread = None
+            if attempt == 4:
+                raise
+            time.sleep(0.2)
