@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from lavinmq.amqp import spec
 from lavinmq.amqp.frames import method_frame
+from lavinmq.amqp.types import FieldTable
 
 if TYPE_CHECKING:
     from lavinmq.broker.vhost import VHost
@@ -62,15 +63,23 @@ def snapshot(vhost: VHost) -> Iterator[bytes]:
     """The records that recreate the vhost's current durable state."""
     for ex in vhost.exchanges.values():
         if ex.durable and ex.name and not ex.name.startswith("amq."):
-            yield encode(spec.ExchangeDeclare(
-                exchange=ex.name, type=ex.TYPE, durable=True, auto_delete=ex.auto_delete,
-                internal=ex.internal, arguments=ex.arguments,
-            ))
+            yield encode(
+                spec.ExchangeDeclare(
+                    exchange=ex.name,
+                    type=ex.TYPE,
+                    durable=True,
+                    auto_delete=ex.auto_delete,
+                    internal=ex.internal,
+                    arguments=ex.arguments,
+                )
+            )
     for q in vhost.queues.values():
         if q.durable and not q.exclusive:
-            yield encode(spec.QueueDeclare(
-                queue=q.name, durable=True, auto_delete=q.auto_delete, arguments=q.arguments
-            ))
+            yield encode(
+                spec.QueueDeclare(
+                    queue=q.name, durable=True, auto_delete=q.auto_delete, arguments=q.arguments
+                )
+            )
     for ex in vhost.exchanges.values():
         if not ex.durable:
             continue
@@ -78,8 +87,73 @@ def snapshot(vhost: VHost) -> Iterator[bytes]:
             if not is_durable(dest):
                 continue
             if dest.IS_QUEUE:
-                yield encode(spec.QueueBind(queue=dest.name, exchange=ex.name, routing_key=rk,
-                                            arguments=args))
+                yield encode(
+                    spec.QueueBind(
+                        queue=dest.name, exchange=ex.name, routing_key=rk, arguments=args
+                    )
+                )
             else:
-                yield encode(spec.ExchangeBind(destination=dest.name, source=ex.name,
-                                               routing_key=rk, arguments=args))
+                yield encode(
+                    spec.ExchangeBind(
+                        destination=dest.name, source=ex.name, routing_key=rk, arguments=args
+                    )
+                )
+
+
+def replay(vhost: VHost, m: spec.Method) -> None:
+    """Apply one logged definition method at boot (nothing is logged again)."""
+    if isinstance(m, spec.ExchangeDeclare):
+        vhost.declare_exchange(
+            m.exchange,
+            m.type,
+            m.durable,
+            m.auto_delete,
+            m.internal,
+            m.arguments,
+            log_it=False,
+            builtin_ok=True,
+        )
+    elif isinstance(m, spec.ExchangeDelete):
+        vhost.delete_exchange(m.exchange, log_it=False)
+    elif isinstance(m, spec.QueueDeclare):
+        vhost.declare_queue(
+            m.queue,
+            durable=m.durable,
+            auto_delete=m.auto_delete,
+            arguments=m.arguments,
+            log_it=False,
+            builtin_ok=True,
+        )
+    elif isinstance(m, spec.QueueDelete):
+        vhost.delete_queue(m.queue, log_it=False)
+    elif isinstance(m, spec.QueueBind | spec.QueueUnbind):
+        vhost.apply_binding(
+            m.exchange,
+            vhost.get_queue(m.queue),
+            m.routing_key,
+            m.arguments,
+            isinstance(m, spec.QueueBind),
+            log_it=False,
+        )
+    elif isinstance(m, spec.ExchangeBind | spec.ExchangeUnbind):
+        vhost.apply_binding(
+            m.source,
+            vhost.get_exchange(m.destination),
+            m.routing_key,
+            m.arguments,
+            isinstance(m, spec.ExchangeBind),
+            log_it=False,
+        )
+
+
+def binding_method(source: str, dest: Any, rk: str, args: FieldTable, add: bool) -> spec.Method:
+    """The log record of a binding change between durable ends."""
+    if dest.IS_QUEUE:
+        if add:
+            return spec.QueueBind(queue=dest.name, exchange=source, routing_key=rk, arguments=args)
+        return spec.QueueUnbind(queue=dest.name, exchange=source, routing_key=rk, arguments=args)
+    if add:
+        return spec.ExchangeBind(
+            destination=dest.name, source=source, routing_key=rk, arguments=args
+        )
+    return spec.ExchangeUnbind(destination=dest.name, source=source, routing_key=rk, arguments=args)

@@ -20,14 +20,20 @@ from lavinmq.amqp.errors import AccessRefused, NotFound, PreconditionFailed, Res
 from lavinmq.amqp.types import FieldTable
 from lavinmq.broker import definitions
 from lavinmq.broker.arguments import validate_exchange_arguments, validate_queue_arguments
+from lavinmq.broker.equivalence import (
+    check_equivalent_exchange,
+    check_equivalent_queue,
+    unknown_exchange_type,
+    valid_name,
+)
 from lavinmq.broker.exchange import EXCHANGE_TYPES, DefaultExchange, Exchange
 from lavinmq.broker.exchange.delayed import TYPE as DELAYED_TYPE
 from lavinmq.broker.exchange.delayed import DelayedExchange
 from lavinmq.broker.exchange.delayed import inner_type as delayed_inner_type
-from lavinmq.broker.message import encode_record
 from lavinmq.broker.parameters import Policy, VHostParameters, limit_reached
 from lavinmq.broker.queue.priority import PriorityQueue
 from lavinmq.broker.queue.queue import Queue
+from lavinmq.broker.vhost_routing import RoutingMixin
 from lavinmq.storage import DefinitionsLog, dir_name
 
 if TYPE_CHECKING:
@@ -45,15 +51,12 @@ BUILTIN_EXCHANGES = (
 COMPACT_THRESHOLD = 1000
 
 
-def valid_name(name: str) -> bool:
-    """Names are up to 255 bytes of UTF-8 without control characters (no newlines)."""
-    return len(name.encode()) <= 255 and all(" " <= ch != "\x7f" for ch in name)
-
-
-class VHost:
+class VHost(RoutingMixin):
     """Exchanges, queues and bindings of one virtual host."""
 
-    def __init__(self, name: str, data_dir: Path, tick: Tick, segment_size: int = 8 * 1024 * 1024) -> None:
+    def __init__(
+        self, name: str, data_dir: Path, tick: Tick, segment_size: int = 8 * 1024 * 1024
+    ) -> None:
         self.name = name
         self.dir = data_dir / dir_name(name)
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -83,31 +86,18 @@ class VHost:
         replayed = 0
         for frame in self._log.replay():
             try:
-                self._replay(definitions.decode(frame))
+                definitions.replay(self, definitions.decode(frame))
                 replayed += 1
             except (ValueError, AccessRefused, NotFound, PreconditionFailed) as exc:
                 log.warning("vhost %s: skipping definition record: %s", self.name, exc)
         self.compact()
-        log.info("vhost %s: %d definition records, %d queues, %d exchanges", self.name,
-                 replayed, len(self.queues), len(self.exchanges))
-
-    def _replay(self, m: spec.Method) -> None:
-        if isinstance(m, spec.ExchangeDeclare):
-            self.declare_exchange(m.exchange, m.type, m.durable, m.auto_delete, m.internal,
-                                  m.arguments, log_it=False, builtin_ok=True)
-        elif isinstance(m, spec.ExchangeDelete):
-            self.delete_exchange(m.exchange, log_it=False)
-        elif isinstance(m, spec.QueueDeclare):
-            self.declare_queue(m.queue, durable=m.durable, auto_delete=m.auto_delete,
-                               arguments=m.arguments, log_it=False, builtin_ok=True)
-        elif isinstance(m, spec.QueueDelete):
-            self.delete_queue(m.queue, log_it=False)
-        elif isinstance(m, spec.QueueBind | spec.QueueUnbind):
-            self._bind(m.exchange, self.get_queue(m.queue), m.routing_key, m.arguments,
-                       isinstance(m, spec.QueueBind), log_it=False)
-        elif isinstance(m, spec.ExchangeBind | spec.ExchangeUnbind):
-            self._bind(m.source, self.get_exchange(m.destination), m.routing_key, m.arguments,
-                       isinstance(m, spec.ExchangeBind), log_it=False)
+        log.info(
+            "vhost %s: %d definition records, %d queues, %d exchanges",
+            self.name,
+            replayed,
+            len(self.queues),
+            len(self.exchanges),
+        )
 
     def compact(self) -> None:
         """Rewrite the definitions log from the live state (atomically: temp + rename)."""
@@ -164,9 +154,17 @@ class VHost:
         return ex
 
     def declare_exchange(
-        self, name: str, type_: str, durable: bool = False, auto_delete: bool = False,
-        internal: bool = False, arguments: FieldTable | None = None, *, passive: bool = False,
-        log_it: bool = True, builtin_ok: bool = False,
+        self,
+        name: str,
+        type_: str,
+        durable: bool = False,
+        auto_delete: bool = False,
+        internal: bool = False,
+        arguments: FieldTable | None = None,
+        *,
+        passive: bool = False,
+        log_it: bool = True,
+        builtin_ok: bool = False,
     ) -> Exchange:
         """Exchange.Declare semantics (passive, equivalence check, amq.* reserved)."""
         arguments = arguments or {}
@@ -176,7 +174,7 @@ class VHost:
                 raise NotFound(f"no exchange '{name}' in vhost '{self.name}'")
             return existing
         if existing is not None:
-            _check_equivalent_exchange(existing, type_, durable, auto_delete, internal, arguments)
+            check_equivalent_exchange(existing, type_, durable, auto_delete, internal, arguments)
             return existing
         if name.startswith("amq.") and not builtin_ok:
             raise AccessRefused(f"exchange name '{name}' contains reserved prefix 'amq.*'")
@@ -187,23 +185,42 @@ class VHost:
         ex.policy = self.parameters.effective_policy(name, False)
         self.exchanges[name] = ex
         if durable and log_it:
-            self._append(spec.ExchangeDeclare(exchange=name, type=type_, durable=True,
-                                              auto_delete=auto_delete, internal=internal,
-                                              arguments=arguments))
+            self._append(
+                spec.ExchangeDeclare(
+                    exchange=name,
+                    type=type_,
+                    durable=True,
+                    auto_delete=auto_delete,
+                    internal=internal,
+                    arguments=arguments,
+                )
+            )
         return ex
 
-    def _make_exchange(self, name: str, type_: str, durable: bool, auto_delete: bool,
-                       internal: bool, arguments: FieldTable) -> Exchange:
-        flags: dict[str, Any] = {"durable": durable, "auto_delete": auto_delete,
-                                 "internal": internal, "arguments": arguments}
+    def _make_exchange(
+        self,
+        name: str,
+        type_: str,
+        durable: bool,
+        auto_delete: bool,
+        internal: bool,
+        arguments: FieldTable,
+    ) -> Exchange:
+        flags: dict[str, Any] = {
+            "durable": durable,
+            "auto_delete": auto_delete,
+            "internal": internal,
+            "arguments": arguments,
+        }
         if type_ == DELAYED_TYPE:
             inner = EXCHANGE_TYPES[delayed_inner_type(arguments)](name, self.name)
             parent = self.dir if durable else self._transient_dir
-            return DelayedExchange(name, self.name, inner, parent / "delayed" / dir_name(name),
-                                   self.tick, **flags)
+            return DelayedExchange(
+                name, self.name, inner, parent / "delayed" / dir_name(name), self.tick, **flags
+            )
         cls = EXCHANGE_TYPES.get(type_)
         if cls is None:
-            raise _bad_exchange_type(type_)
+            raise unknown_exchange_type(type_)
         return cls(name, self.name, **flags)
 
     def delete_exchange(self, name: str, if_unused: bool = False, *, log_it: bool = True) -> None:
@@ -242,9 +259,17 @@ class VHost:
         return q
 
     def declare_queue(
-        self, name: str, *, durable: bool = False, exclusive: bool = False,
-        auto_delete: bool = False, arguments: FieldTable | None = None, passive: bool = False,
-        owner: Any = None, log_it: bool = True, builtin_ok: bool = False,
+        self,
+        name: str,
+        *,
+        durable: bool = False,
+        exclusive: bool = False,
+        auto_delete: bool = False,
+        arguments: FieldTable | None = None,
+        passive: bool = False,
+        owner: Any = None,
+        log_it: bool = True,
+        builtin_ok: bool = False,
     ) -> Queue:
         """Queue.Declare semantics; an empty name gets a server-generated ``amq.gen-*``.
 
@@ -256,7 +281,7 @@ class VHost:
         existing = self.queues.get(name) if name else None
         if existing is not None:
             self.get_queue(name, owner)
-            _check_equivalent_queue(existing, durable, exclusive, auto_delete, arguments)
+            check_equivalent_queue(existing, durable, exclusive, auto_delete, arguments)
             return existing
         if not name:
             name = "amq.gen-" + uuid.uuid4().hex[:22]
@@ -265,26 +290,46 @@ class VHost:
         if not valid_name(name):
             raise PreconditionFailed(f"queue name '{name}' is not valid")
         validate_queue_arguments(arguments, name, self.name)
-        limit = limit_reached(self.parameters.limits, "max-queues", len(self.queues)) if log_it else None
+        limit = (
+            limit_reached(self.parameters.limits, "max-queues", len(self.queues))
+            if log_it
+            else None
+        )
         if limit is not None:
-            raise PreconditionFailed(f"cannot declare queue '{name}': queue limit in vhost "
-                                     f"'{self.name}' ({limit}) is reached")
+            raise PreconditionFailed(
+                f"cannot declare queue '{name}': queue limit in vhost "
+                f"'{self.name}' ({limit}) is reached"
+            )
         parent = self.dir if durable and not exclusive else self._transient_dir
         # A str, not parent / name: pathlib interns every part, 100 bytes per queue.
         directory = os.path.join(parent, dir_name(name))
         cls = PriorityQueue if arguments.get("x-max-priority") else Queue
-        q = cls(name, directory, self.tick, vhost_name=self.name,
-                durable=durable, exclusive=exclusive, auto_delete=auto_delete,
-                arguments=arguments, owner=owner if exclusive else None,
-                segment_size=self.segment_size, vhost=self)
+        q = cls(
+            name,
+            directory,
+            self.tick,
+            vhost_name=self.name,
+            durable=durable,
+            exclusive=exclusive,
+            auto_delete=auto_delete,
+            arguments=arguments,
+            owner=owner if exclusive else None,
+            segment_size=self.segment_size,
+            vhost=self,
+        )
         if auto_delete:  # a closure per queue is 200 bytes: only where it is needed
             q.on_last_consumer_gone(lambda: self._auto_delete(q))
         q.policy = self.parameters.effective_policy(name, True, _queue_type(arguments))
-        q.operator_policy = self.parameters.effective_operator_policy(name, True, _queue_type(arguments))
+        q.operator_policy = self.parameters.effective_operator_policy(
+            name, True, _queue_type(arguments)
+        )
         self.queues[name] = q
         if durable and not exclusive and log_it:
-            self._append(spec.QueueDeclare(queue=name, durable=True, auto_delete=auto_delete,
-                                           arguments=arguments))
+            self._append(
+                spec.QueueDeclare(
+                    queue=name, durable=True, auto_delete=auto_delete, arguments=arguments
+                )
+            )
         return q
 
     def _auto_delete(self, q: Queue) -> None:
@@ -292,8 +337,13 @@ class VHost:
             self.delete_queue(q.name)
 
     def delete_queue(
-        self, name: str, if_unused: bool = False, if_empty: bool = False, *,
-        owner: Any = None, log_it: bool = True,
+        self,
+        name: str,
+        if_unused: bool = False,
+        if_empty: bool = False,
+        *,
+        owner: Any = None,
+        log_it: bool = True,
     ) -> int:
         """Queue.Delete semantics; returns the number of messages deleted."""
         q = self.queues.get(name)
@@ -320,41 +370,6 @@ class VHost:
             if ex.auto_delete and not ex.binding_count and self.exchanges.get(ex.name) is ex:
                 self.delete_exchange(ex.name)
 
-    # -- bindings -----------------------------------------------------------------------
-
-    def bind_queue(self, queue: Queue, exchange: str, routing_key: str, arguments: FieldTable | None) -> None:
-        self._bind(exchange, queue, routing_key, arguments or {}, True)
-
-    def unbind_queue(self, queue: Queue, exchange: str, routing_key: str, arguments: FieldTable | None) -> None:
-        self._bind(exchange, queue, routing_key, arguments or {}, False)
-
-    def bind_exchange(self, destination: str, source: str, routing_key: str, arguments: FieldTable | None) -> None:
-        self._bind(source, self.get_exchange(destination), routing_key, arguments or {}, True)
-
-    def unbind_exchange(self, destination: str, source: str, routing_key: str, arguments: FieldTable | None) -> None:
-        dest = self.exchanges.get(destination)
-        if dest is None:
-            return
-        self._bind(source, dest, routing_key, arguments or {}, False)
-
-    def _bind(self, source: str, dest: Any, routing_key: str, arguments: FieldTable, add: bool,
-              log_it: bool = True) -> None:
-        if source == "":
-            raise AccessRefused("operation not permitted on the default exchange")
-        ex = self.exchanges.get(source)
-        if ex is None:
-            if not add:
-                return
-            raise NotFound(f"no exchange '{source}' in vhost '{self.name}'")
-        changed = ex.bind(dest, routing_key, arguments) if add else ex.unbind(dest, routing_key, arguments)
-        if not changed or not log_it or not (ex.durable and definitions.is_durable(dest)):
-            if changed and not add:
-                self._auto_delete_exchanges((ex,))
-            return
-        self._append(_binding_method(ex.name, dest, routing_key, arguments, add))
-        if not add:
-            self._auto_delete_exchanges((ex,))
-
     # -- policies (the data lives in broker.parameters) ---------------------------------
 
     @property
@@ -370,111 +385,13 @@ class VHost:
         params = self.parameters
         for q in self.queues.values():
             q.policy = params.effective_policy(q.name, True, _queue_type(q.arguments))
-            q.operator_policy = params.effective_operator_policy(q.name, True, _queue_type(q.arguments))
+            q.operator_policy = params.effective_operator_policy(
+                q.name, True, _queue_type(q.arguments)
+            )
         for ex in self.exchanges.values():
             ex.policy = params.effective_policy(ex.name, False)
-
-    # -- publishing ---------------------------------------------------------------------
-
-    def route(self, exchange: Exchange, routing_key: str, headers: FieldTable | None,
-              count: int = 1) -> dict[Queue, None]:
-        """The queues ``count`` messages with this key and headers reach, in binding
-        order, each once (``count`` > 1 for a batch of identical publishes: stats)."""
-        out: dict[Queue, None] = {}
-        exchange.route(routing_key, headers, out)
-        if not out:
-            self._alternate(exchange, routing_key, headers, out)
-        counts = exchange.stats  # [publish_in, publish_out] for the management API
-        if counts is None:
-            counts = exchange.stats = [0, 0]
-        counts[0] += count
-        if out:
-            counts[1] += count
-        return out
-
-    def _alternate(self, exchange: Exchange, routing_key: str, headers: FieldTable | None,
-                   out: dict[Queue, None]) -> None:
-        """Unroutable: try the exchange's alternate exchange (argument or policy), and
-        that one's, once each."""
-        seen = {exchange}
-        ex = exchange
-        while not out:
-            name = ex.arguments.get("alternate-exchange")
-            if name is None and ex.policy is not None:
-                name = ex.policy.definition.get("alternate-exchange")
-            alternate = self.exchanges.get(name) if isinstance(name, str) else None
-            if alternate is None or alternate in seen:
-                return
-            seen.add(alternate)
-            alternate.route(routing_key, headers, out)
-            ex = alternate
-
-    def publish_record(self, queues: dict[Queue, None], exchange_rk: bytes, properties: bytes,
-                       body: bytes) -> int:
-        """Store one message in every queue; returns how many accepted it."""
-        record = encode_record(exchange_rk, properties, body)
-        accepted = 0
-        for q in queues:
-            if q.publish(record):
-                accepted += 1
-        return accepted
 
 
 def _queue_type(arguments: FieldTable) -> str:
     kind = arguments.get("x-queue-type")
     return kind if isinstance(kind, str) else "classic"
-
-
-def _binding_method(source: str, dest: Any, rk: str, args: FieldTable, add: bool) -> spec.Method:
-    if dest.IS_QUEUE:
-        if add:
-            return spec.QueueBind(queue=dest.name, exchange=source, routing_key=rk, arguments=args)
-        return spec.QueueUnbind(queue=dest.name, exchange=source, routing_key=rk, arguments=args)
-    if add:
-        return spec.ExchangeBind(destination=dest.name, source=source, routing_key=rk, arguments=args)
-    return spec.ExchangeUnbind(destination=dest.name, source=source, routing_key=rk, arguments=args)
-
-
-def _bad_exchange_type(type_: str) -> Exception:
-    from lavinmq.amqp.errors import CommandInvalid
-
-    return CommandInvalid(f"unknown exchange type '{type_}'")
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    return str(value)
-
-
-def _check_equivalent_exchange(ex: Exchange, type_: str, durable: bool, auto_delete: bool,
-                               internal: bool, arguments: FieldTable) -> None:
-    for field, mine, theirs in (("type", ex.TYPE, type_), ("durable", ex.durable, durable),
-                                ("auto_delete", ex.auto_delete, auto_delete),
-                                ("internal", ex.internal, internal)):
-        if mine != theirs:
-            raise PreconditionFailed(
-                f"inequivalent arg '{field}' for exchange '{ex.name}' in vhost '{ex.vhost_name}': "
-                f"received '{_fmt(theirs)}' but current is '{_fmt(mine)}'"
-            )
-    if ex.name and not ex.name.startswith("amq.") and ex.arguments != arguments:
-        raise PreconditionFailed(
-            f"inequivalent arg 'arguments' for exchange '{ex.name}' in vhost '{ex.vhost_name}'"
-        )
-
-
-def _check_equivalent_queue(q: Queue, durable: bool, exclusive: bool, auto_delete: bool,
-                            arguments: FieldTable) -> None:
-    for field, mine, theirs in (("durable", q.durable, durable), ("exclusive", q.exclusive, exclusive),
-                                ("auto_delete", q.auto_delete, auto_delete)):
-        if mine != theirs:
-            raise PreconditionFailed(
-                f"inequivalent arg '{field}' for queue '{q.name}' in vhost '{q.vhost_name}': "
-                f"received '{_fmt(theirs)}' but current is '{_fmt(mine)}'"
-            )
-    for key in set(q.arguments) | set(arguments):
-        if q.arguments.get(key) != arguments.get(key):
-            raise PreconditionFailed(
-                f"inequivalent arg '{key}' for queue '{q.name}' in vhost '{q.vhost_name}': "
-                f"received '{_fmt(arguments.get(key))}' but current is '{_fmt(q.arguments.get(key))}'"
-            )

@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from lavinmq.broker.vhost import valid_name
+from lavinmq.broker.equivalence import valid_name
 from lavinmq.http.context import (
     age_params,
     broker_of,
