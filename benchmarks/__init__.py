@@ -1,0 +1,1 @@
+"""Benchmarks of real broker processes; ``make bench`` runs ``python -m benchmarks.run``."""

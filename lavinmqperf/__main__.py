@@ -1,0 +1,5 @@
+"""``python -m lavinmqperf``."""
+
+from lavinmqperf.app import main
+
+main()
