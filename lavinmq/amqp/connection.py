@@ -85,7 +85,7 @@ class _Partial:
         self.properties: bytes | None = None
         self.body_size = 0
         self.received = 0
-        self.parts: list[bytes] = []
+        self.parts: list[memoryview] = []
 
 
 class AMQPConnection:
@@ -212,7 +212,9 @@ class AMQPConnection:
         elif frame_type == FRAME_HEADER:
             self._header(channel, data, start, end, events)
         elif frame_type == FRAME_BODY:
-            self._body(channel, data[start:end], events)
+            # A view, not a copy: a body split over frames is joined once (one copy of a
+            # 1 MiB body instead of two); `data` is immutable, so the view is safe to keep.
+            self._body(channel, memoryview(data)[start:end], events)
         elif frame_type == FRAME_HEARTBEAT:
             if channel != 0:
                 raise FrameError("heartbeat frame on a non-zero channel")
@@ -291,7 +293,7 @@ class AMQPConnection:
             del self._partials[channel]
             self._content(channel, partial.method, properties, b"", events)
 
-    def _body(self, channel: int, payload: bytes, events: list[Event]) -> None:
+    def _body(self, channel: int, payload: memoryview, events: list[Event]) -> None:
         if channel in self._discarding:
             return
         partial = self._partials.get(channel)
@@ -302,7 +304,7 @@ class AMQPConnection:
             raise FrameError("content body exceeds the size in the content header")
         if received == partial.body_size and not partial.parts:
             del self._partials[channel]
-            self._content(channel, partial.method, partial.properties, payload, events)
+            self._content(channel, partial.method, partial.properties, bytes(payload), events)
             return
         partial.parts.append(payload)
         partial.received = received

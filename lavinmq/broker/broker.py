@@ -24,7 +24,7 @@ from lavinmq.broker.parameters import GlobalParameters
 from lavinmq.broker.tick import Tick
 from lavinmq.broker.vhost import VHost
 from lavinmq.config import Config
-from lavinmq.storage import DataDirLock, read_json, write_json_atomic
+from lavinmq.storage import DataDirLock, read_json, segment, write_json_atomic
 
 log = logging.getLogger(__name__)
 COMPACT_INTERVAL = 60.0
@@ -75,6 +75,7 @@ class Broker:
 
     def start(self) -> None:
         """Lock the data directory, load users, vhosts and their definitions."""
+        segment.background_removal = True  # keep unlink of acked segments off the loop
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._lock = DataDirLock(self.data_dir)
         self._lock.acquire()
@@ -151,6 +152,7 @@ class Broker:
         self.tick.flush_now()
         for vhost in self.vhosts.values():
             vhost.close()
+        segment.drain_removals()
         if self._lock is not None:
             self._lock.release()
 

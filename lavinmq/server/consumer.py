@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from lavinmq.amqp import spec
 from lavinmq.amqp.types import FieldTable
-from lavinmq.broker.message import deliver_batch, deliver_frames, shortstr
+from lavinmq.broker.message import LARGE_BODY, deliver_batch, deliver_frames, shortstr
 
 UNLIMITED = 1 << 30
 
@@ -63,8 +63,13 @@ class Consumer:
         count = len(records)
         channel.delivery_tag += count
         conn = channel.conn
-        conn.send(deliver_batch(channel.number, self.ctag, first, records, redelivered,
-                                conn.frame_max))
+        if len(records[-1]) > LARGE_BODY:  # runs of large messages: zero-copy frames
+            for i, record in enumerate(records):
+                conn.send_frames(deliver_frames(channel.number, self.ctag, first + i,
+                                                redelivered[i], record, conn.frame_max))
+        else:
+            conn.send(deliver_batch(channel.number, self.ctag, first, records, redelivered,
+                                    conn.frame_max))
         channel.stat_deliver += count
         if not self.no_ack:
             unacked = channel.unacked

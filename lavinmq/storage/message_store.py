@@ -44,6 +44,9 @@ _unpack_length = LENGTH.unpack_from
 _pack_length_into = LENGTH.pack_into
 
 
+PWRITE_MIN = 2048
+"""Records this large are written with pwrite instead of through the mapping."""
+
 class MessageStore(SegmentSet):
     """An append-only, segmented store of opaque byte records for one queue.
 
@@ -136,7 +139,13 @@ class MessageStore(SegmentSet):
             end = off + LENGTH_SIZE + n
         # Payload first, length last: a crash in between leaves a zero length, which
         # recovery reads as the end of data rather than as a torn record.
-        m[off + LENGTH_SIZE : end] = payload
+        if n < PWRITE_MIN:
+            m[off + LENGTH_SIZE : end] = payload
+        else:
+            # Large records: pwrite fills the page cache ~4x faster than faulting the
+            # fresh pages in through the mapping (8 MiB in 16 KiB records: 1.6 vs 7 ms);
+            # both share the page cache, so the mapping sees the data.
+            os.pwrite(self._wfd, payload, off + LENGTH_SIZE)
         _pack_length_into(m, off, n)
         self._wpos = end
         self._wdirty = True
@@ -351,9 +360,15 @@ class MessageStore(SegmentSet):
                 m = self._open_read_segment()
             off = self._roff
             if off < (self._wpos if self._rseg == self._wseg else self._rend):
-                racked = self._racked
-                if racked is None or off not in racked:
+                racked = self._racked  # recovered acks, largest offset first
+                if racked is not None:
+                    while racked and racked[-1] < off:
+                        racked.pop()
+                    if not racked:
+                        self._racked = racked = None
+                if racked is None or racked[-1] != off:
                     return m, off
+                racked.pop()  # an acked record: step over it
                 self._roff = off + LENGTH_SIZE + _unpack_length(m, off)[0]
             else:
                 self._enter_segment(self._next_segment(self._rseg))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import struct
+from array import array
 from dataclasses import dataclass, field
 
 from lavinmq.storage.errors import CorruptSegmentError
@@ -18,6 +19,7 @@ from lavinmq.storage.segment import (
     CORRUPT_SUFFIX,
     HEADER_SIZE,
     LENGTH_SIZE,
+    OFFSETS_TYPECODE,
     SEGMENT_PREFIX,
     ack_name,
     map_segment,
@@ -39,7 +41,7 @@ READ_POS = struct.Struct(">Q")
 # queues so save 300,000 dicts.
 _NO_LIVE: dict[int, int] = {}
 _NO_ENDS: dict[int, int] = {}
-_NO_ACKED: dict[int, set[int]] = {}
+_NO_ACKED: dict[int, array[int]] = {}
 
 
 @dataclass(slots=True)
@@ -49,7 +51,8 @@ class RecoveredState:
     Attributes:
         live: segment id -> number of live (unacked) records, in increasing id order.
         ends: segment id -> offset where the segment's data ends.
-        acked: segment id -> offsets of acked records, for segments that have any.
+        acked: segment id -> offsets of acked records, largest first (see ``read_acks``),
+            for segments that have any.
         last_id: the highest segment id ever used (including corrupt ones).
         read_pos: the persisted read pointer, 0 when there is none.
         count: live records in all segments.
@@ -58,7 +61,7 @@ class RecoveredState:
 
     live: dict[int, int] = field(default_factory=dict)
     ends: dict[int, int] = field(default_factory=dict)
-    acked: dict[int, set[int]] = field(default_factory=dict)
+    acked: dict[int, array[int]] = field(default_factory=dict)
     last_id: int = 0
     read_pos: int = 0
     count: int = 0
@@ -144,16 +147,16 @@ def _recover_segment(directory: str, segment_id: int, state: RecoveredState) -> 
     state.nbytes += nbytes
 
 
-def _acks_of(path: str) -> set[int]:
+def _acks_of(path: str) -> array[int]:
     try:
         return read_acks(path)
     except OSError as exc:
         # Redelivering acked records beats losing the segment: carry on without them.
         logger.error("unreadable ack file %s ignored: %s", path, exc)
-        return set()
+        return array(OFFSETS_TYPECODE)
 
 
-def _scan(path: str, acked: set[int]) -> tuple[int, int, int]:
+def _scan(path: str, acked: array[int]) -> tuple[int, int, int]:
     """Scan one segment, truncating it to the end of its last whole record."""
     mapping = map_segment(path)
     try:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import errno
 import mmap
 import os
+import queue
 import struct
 import sys
+import threading
 from array import array
 from typing import Final
 
@@ -111,11 +113,14 @@ def map_segment(path: str) -> mmap.mmap:
     return mapping
 
 
+_NO_OFFSETS: Final = array(OFFSETS_TYPECODE)
+
+
 def scan_records(
     buf: mmap.mmap,
     start: int,
     limit: int,
-    skip: set[int] | None = None,
+    skip: array[int] | None = None,
     collect: array[int] | None = None,
 ) -> tuple[int, int, int]:
     """Walk the records of ``buf[start:limit]``.
@@ -127,7 +132,8 @@ def scan_records(
         buf: the mapped segment.
         start: offset of the first record.
         limit: the end of the readable bytes.
-        skip: offsets of acked records, which are walked over but not counted.
+        skip: offsets of acked records in descending order (as ``read_acks`` returns
+            them), which are walked over but not counted. Not modified.
         collect: when given, the offset of each counted record is appended to it.
 
     Returns:
@@ -136,12 +142,16 @@ def scan_records(
     """
     off = start
     count = nbytes = 0
+    acked = skip if skip is not None else _NO_OFFSETS
+    si = len(acked) - 1  # index of the smallest skipped offset not passed yet
     while off + LENGTH_SIZE <= limit:
         (length,) = _unpack_length(buf, off)
         nxt = off + LENGTH_SIZE + length
         if length == 0 or nxt > limit:
             break
-        if skip is None or off not in skip:
+        while si >= 0 and acked[si] < off:
+            si -= 1
+        if si < 0 or acked[si] != off:
             count += 1
             nbytes += length
             if collect is not None:
@@ -150,18 +160,24 @@ def scan_records(
     return off, count, nbytes
 
 
-def read_acks(path: str) -> set[int]:
-    """Read an ack file into a set of offsets; a missing file is empty.
+def read_acks(path: str) -> array[int]:
+    """Read an ack file: the acked offsets, largest first; a missing file is empty.
 
-    A trailing partial u32 (a write cut short by a crash) is ignored.
+    A trailing partial u32 (a write cut short by a crash) is ignored. The offsets are
+    kept as 4-byte unsigned ints, sorted descending so that a reader moving forward
+    through the segment drops them from the end as it passes them: a segment with
+    200,000 acked tiny records costs 800 KB, not the 12 MB of a set of ints.
     """
     try:
         with open(path, "rb") as f:
             data = f.read()
     except FileNotFoundError:
-        return set()
-    n = len(data) // LENGTH_SIZE
-    return set(struct.unpack(f">{n}I", data[: n * LENGTH_SIZE]))
+        return array(OFFSETS_TYPECODE)
+    offsets = array(OFFSETS_TYPECODE)
+    offsets.frombytes(data[: len(data) - len(data) % LENGTH_SIZE])
+    if sys.byteorder == "little":
+        offsets.byteswap()
+    return array(OFFSETS_TYPECODE, sorted(offsets, reverse=True))
 
 
 def open_ack_file(path: str) -> int:
@@ -205,6 +221,62 @@ def write_all(fd: int, data: bytes) -> None:
         raise
     finally:
         view.release()
+
+
+class _Remover:
+    """Deletes files on one background thread, in submission order.
+
+    Unlinking a fully acked 8 MiB segment frees its page cache and extents: with 1 MiB
+    messages that was 13 % of the broker's (single-threaded) time. The store forgets a
+    segment before its files go, and a crash before they go only leaves fully acked
+    files that recovery deletes.
+    """
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[tuple[str, ...]] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, paths: tuple[str, ...]) -> None:
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(
+                        target=self._run, name="segment-remover", daemon=True
+                    )
+                    self._thread.start()
+        self._queue.put(paths)
+
+    def _run(self) -> None:
+        while True:
+            paths = self._queue.get()
+            for path in paths:
+                unlink_quietly(path)
+            self._queue.task_done()
+
+    def drain(self) -> None:
+        """Wait until every submitted file is gone."""
+        if self._thread is not None:
+            self._queue.join()
+
+
+_REMOVER = _Remover()
+background_removal = False
+"""When True, ``remove_files`` unlinks on a background thread (the broker sets it)."""
+
+
+def remove_files(*paths: str) -> None:
+    """Unlink ``paths`` in order, on the background thread when enabled."""
+    if background_removal:
+        _REMOVER.submit(paths)
+    else:
+        for path in paths:
+            unlink_quietly(path)
+
+
+def drain_removals() -> None:
+    """Block until background removals are done (shutdown, tests)."""
+    _REMOVER.drain()
 
 
 def unlink_quietly(path: str) -> None:

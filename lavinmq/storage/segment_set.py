@@ -25,8 +25,8 @@ from lavinmq.storage.segment import (
     map_segment,
     open_ack_file,
     pack_offsets,
+    remove_files,
     segment_name,
-    unlink_quietly,
     write_all,
 )
 
@@ -107,7 +107,7 @@ class SegmentSet:
         self._roff = HEADER_SIZE
         self._rend = 0
         self._rmap: mmap.mmap | None = None
-        self._racked: set[int] | None = None
+        self._racked: array[int] | None = None
         self._xseg = 0
         self._xmap: mmap.mmap | None = None
         self._ack_fd = -1
@@ -356,8 +356,7 @@ class SegmentSet:
             self._close_ack_fd()
         # Segment first: a crash in between leaves an orphan ack file (removed by
         # recovery), never a segment whose acks are gone (its records would come back).
-        unlink_quietly(self._path(segment_name(seg)))
-        unlink_quietly(self._path(ack_name(seg)))
+        remove_files(self._path(segment_name(seg)), self._path(ack_name(seg)))
 
     def _close_ack_fd(self) -> None:
         if self._ack_fd >= 0:

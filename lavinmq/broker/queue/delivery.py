@@ -64,11 +64,13 @@ class DeliveryMixin:
         if not self._consumers or self.deleted:
             return
         if self._plain and len(self._consumers) == 1:
-            delivered = self._deliver_batches(self._consumers[0])
+            delivered, byte_budget = self._deliver_batches(self._consumers[0])
         else:
-            delivered = self._deliver_one_by_one()
+            delivered, byte_budget = self._deliver_one_by_one()
         store = self.store
-        exhausted = delivered >= self._budget and store.ready > 0
+        # Out of budget (messages or bytes) with more ready: consumers are keeping up only
+        # as fast as this loop runs, so publishers to this queue get held (flow control).
+        exhausted = (delivered >= self._budget or byte_budget <= 0) and store.ready > 0
         if delivered:
             self.stat_deliver += delivered
             self._tick.store_dirty(store)
@@ -77,7 +79,7 @@ class DeliveryMixin:
                 self._tick.call_soon(self._deliver_loop)
         self._update_flow(exhausted)
 
-    def _deliver_batches(self, consumer: DeliveryTarget) -> int:
+    def _deliver_batches(self, consumer: DeliveryTarget) -> tuple[int, int]:
         """One consumer: shift runs of messages and hand each run over in one call, so
         framing a whole run is one (compiled) call and one socket write."""
         shift = self.store.shift
@@ -106,7 +108,7 @@ class DeliveryMixin:
             delivered += len(positions)
             if len(positions) < want and byte_budget > 0:
                 break
-        return delivered
+        return delivered, byte_budget
 
     def _settle_delivered(
         self, consumer: DeliveryTarget, positions: list[int], flags: list[bool]
@@ -122,7 +124,7 @@ class DeliveryMixin:
         else:
             self.unacked += len(positions)
 
-    def _deliver_one_by_one(self) -> int:
+    def _deliver_one_by_one(self) -> tuple[int, int]:
         """Several consumers or queue rules: one message at a time (RabbitMQ's fairness)."""
         shift = self.store.shift
         budget = self._budget
@@ -152,7 +154,7 @@ class DeliveryMixin:
                 self._ack_delivered(pos)
             else:
                 self.unacked += 1
-        return delivered
+        return delivered, byte_budget
 
     def _deliverable(self, pos: int, record: bytes, redelivered: bool) -> bytes | None:
         """Apply TTL and delivery limit; None when the message was dropped instead."""
