@@ -169,7 +169,12 @@ class Connection(asyncio.Protocol):
     def release_channel(self, number: int) -> None:
         """Forget a closed channel so its number can be reused."""
         self._channels.pop(number, None)
-        self._codec.reset_channel(number)
+        if self._closed is None:
+            self._codec.reset_channel(number)
+        else:
+            # Closing: deliveries may still be arriving on it; drop their frames quietly
+            # rather than treating a half-received message as a protocol error.
+            self._codec.discard_channel(number)
 
     def _flush(self) -> None:
         self._flush_pending = False
