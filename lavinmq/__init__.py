@@ -1,2 +1,3 @@
 """LavinMQ in Python."""
+
 __version__ = "0.1.0"

@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     lavinmq_log.setup(config.log_level, config.log_file)
     launcher = Launcher(config)
     try:
-        import uvloop  # noqa: PLC0415
+        import uvloop
 
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     except ImportError:  # pragma: no cover - uvloop is a dependency

@@ -67,6 +67,7 @@ def _connection(target: Target) -> http.client.HTTPConnection:
     import socket
 
     if target.unix_path:
+
         class UnixConnection(http.client.HTTPConnection):
             def connect(self) -> None:
                 sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -113,8 +114,13 @@ class Client:
             self._conn.close()
             self._conn = None
 
-    def request(self, method: str, path: str, body: bytes | None = None,
-                headers: dict[str, str] | None = None) -> Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
         """Send one request; raises ``CtlError`` when unreachable, ``ApiError`` on >= 400."""
         all_headers = {**JSON_HEADERS, "Authorization": self.target.authorization()}
         for name, value in (headers or {}).items():  # HTTP/1.1 header values are latin-1
@@ -139,8 +145,9 @@ class Client:
             raise ApiError(response.status, phrase, _error_reason(response.body))
         return response
 
-    def _send(self, method: str, path: str, body: bytes | None,
-              headers: dict[str, str]) -> Response:
+    def _send(
+        self, method: str, path: str, body: bytes | None, headers: dict[str, str]
+    ) -> Response:
         import http.client
 
         if self._conn is None:

@@ -11,21 +11,32 @@ from lavinmqctl.client import CtlError
 
 VHost = Annotated[
     str | None,
-    typer.Option("--vhost", "-p", metavar="VHOST", show_default=False,
-                 help="Virtual host [default: the global --vhost, else /]"),
+    typer.Option(
+        "--vhost",
+        "-p",
+        metavar="VHOST",
+        show_default=False,
+        help="Virtual host [default: the global --vhost, else /]",
+    ),
 ]
 
 ScopeVHost = Annotated[
     str | None,
-    typer.Option("--vhost", "-p", metavar="VHOST", show_default=False,
-                 help="Only this virtual host [default: the global --vhost, else all]"),
+    typer.Option(
+        "--vhost",
+        "-p",
+        metavar="VHOST",
+        show_default=False,
+        help="Only this virtual host [default: the global --vhost, else all]",
+    ),
 ]
 
 
 def columns_arg(defaults: str) -> Any:
     """The optional trailing column names of a ``list_*`` command."""
     return typer.Argument(
-        metavar="COLUMN", show_default=False,
+        metavar="COLUMN",
+        show_default=False,
         help=f"Fields to show; dotted names dig into objects [default: {defaults}]",
     )
 

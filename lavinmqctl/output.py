@@ -52,8 +52,9 @@ def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], header: boo
     if not lines:
         return ""
     widths = [max(len(line[i]) for line in lines) for i in range(len(columns))]
-    return "\n".join("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip()
-                     for line in lines)
+    return "\n".join(
+        "  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip() for line in lines
+    )
 
 
 def key_values(record: Mapping[str, Any]) -> str:

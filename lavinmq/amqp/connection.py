@@ -15,8 +15,8 @@ collected in a list and joined once the frame is complete (no re-copy per read).
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from lavinmq._ext import NO_EXTENSIONS
@@ -335,7 +335,7 @@ def _compiled_parse_frames() -> Callable[[AMQPConnection, bytes, list[Event], in
     if NO_EXTENSIONS:
         return None
     try:
-        from lavinmq.amqp._cparse import parse_frames  # noqa: PLC0415
+        from lavinmq.amqp._cparse import parse_frames
     except ImportError:  # not compiled: the pure-Python loop is used
         return None
     return parse_frames

@@ -82,7 +82,7 @@ def verify_password(password: str, password_hash: str, algorithm: str = SHA256) 
 
 def _verify_bcrypt(password: str, password_hash: str) -> bool:
     try:
-        import bcrypt  # noqa: PLC0415 - optional dependency, only for imported hashes
+        import bcrypt
     except ImportError:
         return False
     return bool(bcrypt.checkpw(password.encode(), password_hash.encode()))

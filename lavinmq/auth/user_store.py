@@ -42,7 +42,9 @@ class UserStore:
                 parse_tags(item.get("tags")),
             )
             for vhost, perm in (item.get("permissions") or {}).items():
-                user.permissions[vhost] = Permissions(perm["configure"], perm["write"], perm["read"])
+                user.permissions[vhost] = Permissions(
+                    perm["configure"], perm["write"], perm["read"]
+                )
             user.topic_permissions = item.get("topic_permissions") or {}
             user.limits = item.get("limits") or {}
             self._users[user.name] = user
@@ -70,8 +72,13 @@ class UserStore:
         return self._users.get(name)
 
     def add(
-        self, name: str, password: str | None = None, tags: list[str] | None = None,
-        password_hash: str | None = None, hashing_algorithm: str | None = None, save: bool = True,
+        self,
+        name: str,
+        password: str | None = None,
+        tags: list[str] | None = None,
+        password_hash: str | None = None,
+        hashing_algorithm: str | None = None,
+        save: bool = True,
     ) -> User:
         """Create or update a user from a password or a pre-computed hash."""
         user = self._users.get(name) or User(name)

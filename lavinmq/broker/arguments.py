@@ -84,7 +84,9 @@ EXCHANGE_ARGUMENTS: dict[str, Callable[[Any], str | None]] = {
 }
 
 
-def validate_exchange_arguments(arguments: FieldTable, exchange: str = "", vhost: str = "/") -> None:
+def validate_exchange_arguments(
+    arguments: FieldTable, exchange: str = "", vhost: str = "/"
+) -> None:
     """Raise PreconditionFailed for the first invalid known exchange argument."""
     for key, value in arguments.items():
         check = EXCHANGE_ARGUMENTS.get(key)

@@ -96,8 +96,10 @@ class Broker:
         if not self.local_uri:
             return ""
         parts = urlsplit(self.local_uri)
-        return (f"{parts.scheme}://{DIRECT_USER}:{self._direct_password}@{parts.netloc}/"
-                f"{quote(vhost, safe='')}")
+        return (
+            f"{parts.scheme}://{DIRECT_USER}:{self._direct_password}@{parts.netloc}/"
+            f"{quote(vhost, safe='')}"
+        )
 
     @property
     def cluster_name(self) -> str:
@@ -126,8 +128,9 @@ class Broker:
         """A group commit failed: close every connection, so that publishers waiting
         for confirms learn that their messages are not safe (they republish)."""
         for conn in list(self.connections.values()):
-            conn.close_by_server(InternalError.reply_code,
-                                 f"INTERNAL_ERROR - writing to disk failed: {exc}")
+            conn.close_by_server(
+                InternalError.reply_code, f"INTERNAL_ERROR - writing to disk failed: {exc}"
+            )
 
     def _open_vhost(self, name: str) -> VHost:
         vhost = VHost(name, self.data_dir, self.tick, self.config.segment_size)
@@ -136,8 +139,10 @@ class Broker:
         return vhost
 
     def _save_vhosts(self) -> None:
-        write_json_atomic(self.data_dir / "vhosts.json",
-                          [{"name": v.name, "dir": v.dir.name} for v in self.vhosts.values()])
+        write_json_atomic(
+            self.data_dir / "vhosts.json",
+            [{"name": v.name, "dir": v.dir.name} for v in self.vhosts.values()],
+        )
 
     def close(self) -> None:
         """Close every connection (320) and vhost, flush stores, release the lock."""
@@ -174,7 +179,9 @@ class Broker:
             return False
         for conn in list(self.connections.values()):
             if conn.vhost_name == name:
-                conn.close_by_server(ConnectionForced.reply_code, "CONNECTION_FORCED - vhost deleted")
+                conn.close_by_server(
+                    ConnectionForced.reply_code, "CONNECTION_FORCED - vhost deleted"
+                )
         vhost.delete_all()
         self.users.drop_vhost(name)
         self._save_vhosts()

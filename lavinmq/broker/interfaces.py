@@ -24,8 +24,9 @@ class DeliveryTarget(Protocol):
         """How many messages it can take now (0 when not ready)."""
         ...
 
-    def deliver_batch(self, queue: Queue, positions: list[int], records: list[bytes],
-                      redelivered: list[bool]) -> None:
+    def deliver_batch(
+        self, queue: Queue, positions: list[int], records: list[bytes], redelivered: list[bool]
+    ) -> None:
         """Send a run of messages; the queue acks them itself when ``no_ack``."""
         ...
 

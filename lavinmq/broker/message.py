@@ -47,7 +47,9 @@ def encode_record(exchange_rk: bytes, properties: bytes, body: bytes, timestamp:
     return b"".join((_Q.pack(ts), exchange_rk, _I.pack(len(properties)), properties, body))
 
 
-def encode_records(exchange_rk: bytes, contents: list[bytes], timestamp: int = 0) -> tuple[list[bytes], bool]:
+def encode_records(
+    exchange_rk: bytes, contents: list[bytes], timestamp: int = 0
+) -> tuple[list[bytes], bool]:
     """Records for a batch; ``contents`` is ``[props0, body0, props1, body1, ...]``.
 
     Returns the records and whether any message is persistent (delivery_mode 2).
@@ -122,19 +124,26 @@ def deliver_frames(
     bstart = pstart + plen
     body_size = len(record) - bstart
     msize = 4 + len(ctag) + 9 + er_end - 8
-    method = b"".join((
-        _pack_frame(1, channel, msize),
-        _DELIVER_HEAD,
-        ctag,
-        _TAG_FLAG.pack(delivery_tag, redelivered),
-        record[8:er_end],
-        _FRAME_END,
-    ))
+    method = b"".join(
+        (
+            _pack_frame(1, channel, msize),
+            _DELIVER_HEAD,
+            ctag,
+            _TAG_FLAG.pack(delivery_tag, redelivered),
+            record[8:er_end],
+            _FRAME_END,
+        )
+    )
     return _content(method, channel, record, pstart, bstart, body_size, frame_max)
 
 
 def get_ok_frames(
-    channel: int, delivery_tag: int, redelivered: bool, message_count: int, record: bytes, frame_max: int
+    channel: int,
+    delivery_tag: int,
+    redelivered: bool,
+    message_count: int,
+    record: bytes,
+    frame_max: int,
 ) -> list[bytes]:
     """Frames of a Basic.GetOk for ``record``."""
     ex_end = 9 + record[8]
@@ -143,45 +152,62 @@ def get_ok_frames(
     pstart = er_end + 4
     bstart = pstart + plen
     msize = 4 + 9 + er_end - 8 + 4
-    method = b"".join((
-        _pack_frame(1, channel, msize),
-        _GET_OK_HEAD,
-        _TAG_FLAG.pack(delivery_tag, redelivered),
-        record[8:er_end],
-        _I.pack(message_count),
-        _FRAME_END,
-    ))
+    method = b"".join(
+        (
+            _pack_frame(1, channel, msize),
+            _GET_OK_HEAD,
+            _TAG_FLAG.pack(delivery_tag, redelivered),
+            record[8:er_end],
+            _I.pack(message_count),
+            _FRAME_END,
+        )
+    )
     return _content(method, channel, record, pstart, bstart, len(record) - bstart, frame_max)
 
 
 def return_frames(
-    channel: int, reply_code: int, reply_text: str, exchange_rk: bytes,
-    properties: bytes, body: bytes, frame_max: int,
+    channel: int,
+    reply_code: int,
+    reply_text: str,
+    exchange_rk: bytes,
+    properties: bytes,
+    body: bytes,
+    frame_max: int,
 ) -> list[bytes]:
     """Frames of a Basic.Return for an unroutable mandatory message."""
     text = shortstr(reply_text)
     msize = 4 + 2 + len(text) + len(exchange_rk)
-    method = b"".join((
-        _pack_frame(1, channel, msize),
-        _RETURN_HEAD,
-        reply_code.to_bytes(2, "big"),
-        text,
-        exchange_rk,
-        _FRAME_END,
-    ))
+    method = b"".join(
+        (
+            _pack_frame(1, channel, msize),
+            _RETURN_HEAD,
+            reply_code.to_bytes(2, "big"),
+            text,
+            exchange_rk,
+            _FRAME_END,
+        )
+    )
     record = b"\x00" * 8 + exchange_rk + _I.pack(len(properties)) + properties + body
     pstart = 8 + len(exchange_rk) + 4
     return _content(method, channel, record, pstart, pstart + len(properties), len(body), frame_max)
 
 
 def _content(
-    method: bytes, channel: int, record: bytes, pstart: int, bstart: int, body_size: int, frame_max: int
+    method: bytes,
+    channel: int,
+    record: bytes,
+    pstart: int,
+    bstart: int,
+    body_size: int,
+    frame_max: int,
 ) -> list[bytes]:
-    header = b"".join((
-        _CONTENT_HEAD.pack(2, channel, 12 + bstart - pstart, 60, 0, body_size),
-        record[pstart:bstart],
-        _FRAME_END,
-    ))
+    header = b"".join(
+        (
+            _CONTENT_HEAD.pack(2, channel, 12 + bstart - pstart, 60, 0, body_size),
+            record[pstart:bstart],
+            _FRAME_END,
+        )
+    )
     if body_size == 0:
         return [method, header]
     chunk = frame_max - 8
@@ -198,7 +224,11 @@ def _content(
 
 
 def deliver_batch(
-    channel: int, ctag: bytes, first_tag: int, records: list[bytes], redelivered: list[bool],
+    channel: int,
+    ctag: bytes,
+    first_tag: int,
+    records: list[bytes],
+    redelivered: list[bool],
     frame_max: int,
 ) -> bytes:
     """Basic.Deliver frames for a run of records, delivery tags from ``first_tag``."""

@@ -33,8 +33,16 @@ class SyncSource(Protocol):
 class Tick:
     """The broker's end-of-iteration scheduler (one per broker / event loop)."""
 
-    __slots__ = ("_loop", "_scheduled", "_stores", "_sync_callbacks", "_sync_running",
-                 "_sync_stores", "_writers", "on_sync_failure")
+    __slots__ = (
+        "_loop",
+        "_scheduled",
+        "_stores",
+        "_sync_callbacks",
+        "_sync_running",
+        "_sync_stores",
+        "_writers",
+        "on_sync_failure",
+    )
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop

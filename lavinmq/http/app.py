@@ -34,7 +34,10 @@ async def openapi(request: web.Request) -> web.FileResponse:
 
 
 def make_app(
-    broker: Broker, *, sample: bool = True, websocket_factory: websocket.SessionFactory | None = None
+    broker: Broker,
+    *,
+    sample: bool = True,
+    websocket_factory: websocket.SessionFactory | None = None,
 ) -> web.Application:
     """The API for ``broker``; ``sample`` starts the periodic rate sampler with the app;
     ``websocket_factory`` serves AMQP over WebSocket (the launcher passes the server's)."""

@@ -37,13 +37,22 @@ async def start_http(
     await runner.setup()
     port = tls_port = 0
     if config.http_port >= 0:
-        port = await _listen(web.TCPSite(runner, config.http_host, config.http_port,
-                                         reuse_address=True), config.http_port)
+        port = await _listen(
+            web.TCPSite(runner, config.http_host, config.http_port, reuse_address=True),
+            config.http_port,
+        )
         log.info("management API listening on %s:%d", config.http_host, port)
     if ssl_context is not None and config.https_port >= 0:
-        tls_port = await _listen(web.TCPSite(runner, config.http_host, config.https_port,
-                                             ssl_context=ssl_context, reuse_address=True),
-                                 config.https_port)
+        tls_port = await _listen(
+            web.TCPSite(
+                runner,
+                config.http_host,
+                config.https_port,
+                ssl_context=ssl_context,
+                reuse_address=True,
+            ),
+            config.https_port,
+        )
         log.info("management API listening on %s:%d (HTTPS)", config.http_host, tls_port)
     return port, tls_port, runner.cleanup
 

@@ -47,8 +47,16 @@ class BasicHandlers(ChannelState):
         priority = m.arguments.get("x-priority", 0) if m.arguments else 0
         if isinstance(priority, bool) or not isinstance(priority, int):
             raise PreconditionFailed(f"invalid x-priority argument {priority!r}")
-        consumer = Consumer(cast("Channel", self), q, tag, no_ack=m.no_ack, exclusive=m.exclusive,
-                            prefetch=self.prefetch_count, priority=priority, arguments=m.arguments)
+        consumer = Consumer(
+            cast("Channel", self),
+            q,
+            tag,
+            no_ack=m.no_ack,
+            exclusive=m.exclusive,
+            prefetch=self.prefetch_count,
+            priority=priority,
+            arguments=m.arguments,
+        )
         self.consumers[tag] = consumer
         if not m.nowait:
             self.send(spec.BasicConsumeOk(tag))
@@ -104,8 +112,11 @@ class BasicHandlers(ChannelState):
         if not m.no_ack:
             self.unacked[tag] = (q, pos, None)
         self.stat_get += 1
-        self.conn.send_frames(get_ok_frames(self.number, tag, redelivered, q.message_count,
-                                            record, self.conn.frame_max))
+        self.conn.send_frames(
+            get_ok_frames(
+                self.number, tag, redelivered, q.message_count, record, self.conn.frame_max
+            )
+        )
 
     # -- ack / reject ---------------------------------------------------------------------
 
@@ -130,8 +141,9 @@ class BasicHandlers(ChannelState):
             taken.append((t, *unacked.pop(t)))
         return taken
 
-    def _settle(self, entries: list[tuple[int, Queue, int, Consumer | None]], ack: bool,
-                requeue: bool) -> None:
+    def _settle(
+        self, entries: list[tuple[int, Queue, int, Consumer | None]], ack: bool, requeue: bool
+    ) -> None:
         touched: set[Queue] = set()
         for _, queue, pos, consumer in entries:
             if ack:

@@ -16,7 +16,12 @@ class EntityHandlers(ChannelState):
         if m.exchange == "" and not m.passive:
             raise AccessRefused("operation not permitted on the default exchange")
         self.vhost.declare_exchange(
-            m.exchange, m.type, m.durable, m.auto_delete, m.internal, m.arguments,
+            m.exchange,
+            m.type,
+            m.durable,
+            m.auto_delete,
+            m.internal,
+            m.arguments,
             passive=m.passive,
         )
         if not m.nowait:
@@ -46,8 +51,13 @@ class EntityHandlers(ChannelState):
         if not m.passive:
             self.check_configure("queue", m.queue or "amq.gen")
         q = self.vhost.declare_queue(
-            m.queue, durable=m.durable, exclusive=m.exclusive, auto_delete=m.auto_delete,
-            arguments=m.arguments, passive=m.passive, owner=self.conn,
+            m.queue,
+            durable=m.durable,
+            exclusive=m.exclusive,
+            auto_delete=m.auto_delete,
+            arguments=m.arguments,
+            passive=m.passive,
+            owner=self.conn,
         )
         self.last_queue = q.name
         if not m.nowait:

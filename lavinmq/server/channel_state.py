@@ -43,8 +43,9 @@ class ChannelState:
     def send(self, method: spec.Method) -> None:
         raise NotImplementedError
 
-    def _settle(self, entries: list[tuple[int, Queue, int, Consumer | None]], ack: bool,
-                requeue: bool) -> None:
+    def _settle(
+        self, entries: list[tuple[int, Queue, int, Consumer | None]], ack: bool, requeue: bool
+    ) -> None:
         raise NotImplementedError
 
     # -- permissions (RabbitMQ's configure/write/read regexes) ---------------------------
@@ -84,14 +85,17 @@ class ChannelState:
         if not self._allowed(2, name):
             raise self._refused("read", what, name)
 
-    def check_topic(self, kind: str, exchange: str, routing_key: str, class_id: int = 0,
-                    method_id: int = 0) -> None:
+    def check_topic(
+        self, kind: str, exchange: str, routing_key: str, class_id: int = 0, method_id: int = 0
+    ) -> None:
         """Topic permissions: ``kind`` "write" for publish, "read" for binding."""
         user = self.conn.user
         if user is not None and not user.can_topic(kind, self.vhost.name, exchange, routing_key):
             raise AccessRefused(
                 f"{kind} access to topic '{routing_key}' in exchange '{exchange}' in vhost "
-                f"'{self.vhost.name}' refused for user '{self.conn.user_name}'", class_id, method_id
+                f"'{self.vhost.name}' refused for user '{self.conn.user_name}'",
+                class_id,
+                method_id,
             )
 
     def _refused(self, kind: str, what: str, name: str) -> AccessRefused:

@@ -18,12 +18,30 @@ if TYPE_CHECKING:
 class Consumer:
     """Delivers messages of one queue to one channel, within its prefetch window."""
 
-    __slots__ = ("arguments", "channel", "ctag", "exclusive", "no_ack", "prefetch", "priority",
-                 "queue", "tag", "unacked")
+    __slots__ = (
+        "arguments",
+        "channel",
+        "ctag",
+        "exclusive",
+        "no_ack",
+        "prefetch",
+        "priority",
+        "queue",
+        "tag",
+        "unacked",
+    )
 
     def __init__(
-        self, channel: Channel, queue: Queue, tag: str, *, no_ack: bool, exclusive: bool,
-        prefetch: int, priority: int = 0, arguments: FieldTable | None = None,
+        self,
+        channel: Channel,
+        queue: Queue,
+        tag: str,
+        *,
+        no_ack: bool,
+        exclusive: bool,
+        prefetch: int,
+        priority: int = 0,
+        arguments: FieldTable | None = None,
     ) -> None:
         self.channel = channel
         self.queue = queue
@@ -55,8 +73,9 @@ class Consumer:
             room = min(room, channel.global_prefetch - len(channel.unacked))
         return room
 
-    def deliver_batch(self, queue: Queue, positions: list[int], records: list[bytes],
-                      redelivered: list[bool]) -> None:
+    def deliver_batch(
+        self, queue: Queue, positions: list[int], records: list[bytes], redelivered: list[bool]
+    ) -> None:
         # Hot path: one compiled call frames the whole run into one buffer.
         channel = self.channel
         first = channel.delivery_tag + 1
@@ -65,11 +84,17 @@ class Consumer:
         conn = channel.conn
         if len(records[-1]) > LARGE_BODY:  # runs of large messages: zero-copy frames
             for i, record in enumerate(records):
-                conn.send_frames(deliver_frames(channel.number, self.ctag, first + i,
-                                                redelivered[i], record, conn.frame_max))
+                conn.send_frames(
+                    deliver_frames(
+                        channel.number, self.ctag, first + i, redelivered[i], record, conn.frame_max
+                    )
+                )
         else:
-            conn.send(deliver_batch(channel.number, self.ctag, first, records, redelivered,
-                                    conn.frame_max))
+            conn.send(
+                deliver_batch(
+                    channel.number, self.ctag, first, records, redelivered, conn.frame_max
+                )
+            )
         channel.stat_deliver += count
         if not self.no_ack:
             unacked = channel.unacked
@@ -86,8 +111,9 @@ class Consumer:
         channel.delivery_tag += 1
         tag = channel.delivery_tag
         conn = channel.conn
-        conn.send_frames(deliver_frames(channel.number, self.ctag, tag, redelivered, record,
-                                        conn.frame_max))
+        conn.send_frames(
+            deliver_frames(channel.number, self.ctag, tag, redelivered, record, conn.frame_max)
+        )
         channel.stat_deliver += 1
         if not self.no_ack:
             channel.unacked[tag] = (queue, pos, self)

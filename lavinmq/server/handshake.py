@@ -75,8 +75,12 @@ def parse_credentials(mechanism: str, response: bytes) -> tuple[str, str]:
 
 
 def _negotiation_failed(name: str, value: int, limit: int) -> NotAllowed:
-    return NotAllowed(f"failed to negotiate connection parameters: negotiated {name} = {value} "
-                      f"is higher than the maximum allowed value ({limit})", 10, 31)
+    return NotAllowed(
+        f"failed to negotiate connection parameters: negotiated {name} = {value} "
+        f"is higher than the maximum allowed value ({limit})",
+        10,
+        31,
+    )
 
 
 def _text(value: str | bytes) -> str:
@@ -130,7 +134,9 @@ class Handshake:
         self.sent_start = True
         mechanisms = b"PLAIN AMQPLAIN EXTERNAL" if peer_cert_name(self.conn) else b"PLAIN AMQPLAIN"
         properties = {**SERVER_PROPERTIES, "cluster_name": self.conn.broker.cluster_name}
-        self.conn.send(method_frame(0, spec.ConnectionStart(0, 9, properties, mechanisms, b"en_US")))
+        self.conn.send(
+            method_frame(0, spec.ConnectionStart(0, 9, properties, mechanisms, b"en_US"))
+        )
 
     def on_method(self, m: spec.Method) -> None:
         conn = self.conn
@@ -167,15 +173,25 @@ class Handshake:
         username, user = self._authenticate(m)
         if user is None:
             log.warning("connection %s: authentication failure for user %r", conn.name, username)
-            raise AccessRefused(f"Login was refused using authentication mechanism {m.mechanism}. "
-                                "For details see the broker logfile.").with_method(10, 11)
+            raise AccessRefused(
+                f"Login was refused using authentication mechanism {m.mechanism}. "
+                "For details see the broker logfile."
+            ).with_method(10, 11)
         cfg = conn.config
-        if username == cfg.default_user and cfg.guest_only_loopback and not is_loopback(conn.peer[0]):
-            raise AccessRefused(f"user '{username}' can only connect via localhost").with_method(10, 11)
+        if (
+            username == cfg.default_user
+            and cfg.guest_only_loopback
+            and not is_loopback(conn.peer[0])
+        ):
+            raise AccessRefused(f"user '{username}' can only connect via localhost").with_method(
+                10, 11
+            )
         conn.user = user
         conn.user_name = username
         self.expected = spec.ConnectionTuneOk
-        conn.send(method_frame(0, spec.ConnectionTune(self._channel_max(), cfg.frame_max, cfg.heartbeat)))
+        conn.send(
+            method_frame(0, spec.ConnectionTune(self._channel_max(), cfg.frame_max, cfg.heartbeat))
+        )
 
     def _authenticate(self, m: spec.ConnectionStartOk) -> tuple[str, User | None]:
         """(username, the user when the credentials are good)."""
@@ -200,7 +216,9 @@ class Handshake:
         conn = self.conn
         cfg = conn.config
         if m.frame_max and m.frame_max < MIN_FRAME_MAX:
-            raise NotAllowed(f"frame_max {m.frame_max} below the minimum {MIN_FRAME_MAX}").with_method(10, 31)
+            raise NotAllowed(
+                f"frame_max {m.frame_max} below the minimum {MIN_FRAME_MAX}"
+            ).with_method(10, 31)
         # 0 means "no limit": refused when the server has one, as RabbitMQ and LavinMQ do.
         if cfg.frame_max and (m.frame_max == 0 or m.frame_max > cfg.frame_max):
             raise _negotiation_failed("frame_max", m.frame_max, cfg.frame_max)
@@ -221,8 +239,9 @@ class Handshake:
             raise NotAllowed(f"vhost '{name}' not found").with_method(10, 40)
         assert conn.user is not None
         if name not in conn.user.permissions:
-            raise NotAllowed(f"access to vhost '{name}' refused for user "
-                             f"'{conn.user_name}'").with_method(10, 40)
+            raise NotAllowed(
+                f"access to vhost '{name}' refused for user '{conn.user_name}'"
+            ).with_method(10, 40)
         self._check_connection_limits(vhost.name, vhost.parameters.limits, conn.user.limits)
         conn.vhost = vhost
         conn.vhost_name = vhost.name
@@ -232,19 +251,23 @@ class Handshake:
         conn.send(method_frame(0, spec.ConnectionOpenOk()))
         log.info("connection %s opened (user %s, vhost %s)", conn.name, conn.user_name, vhost.name)
 
-    def _check_connection_limits(self, vhost: str, vhost_limits: dict[str, int],
-                                 user_limits: dict[str, int]) -> None:
+    def _check_connection_limits(
+        self, vhost: str, vhost_limits: dict[str, int], user_limits: dict[str, int]
+    ) -> None:
         broker = self.conn.broker
         user = self.conn.user_name
         limit = limit_reached(vhost_limits, "max-connections", broker.connection_count(vhost))
         if limit is not None:
-            raise NotAllowed(f"access to vhost '{vhost}' refused for user '{user}': connection "
-                             f"limit ({limit}) is reached").with_method(10, 40)
+            raise NotAllowed(
+                f"access to vhost '{vhost}' refused for user '{user}': connection "
+                f"limit ({limit}) is reached"
+            ).with_method(10, 40)
         count = sum(1 for c in broker.connections.values() if c.user_name == user)
         limit = limit_reached(user_limits, "max-connections", count)
         if limit is not None:
-            raise NotAllowed(f"Connection refused for user '{user}'. User connection limit "
-                             f"({limit}) is reached").with_method(10, 40)
+            raise NotAllowed(
+                f"Connection refused for user '{user}'. User connection limit ({limit}) is reached"
+            ).with_method(10, 40)
 
     def _blocked(self, m: spec.Method) -> None:
         """Clients may send Blocked/Unblocked; nothing to do (RabbitMQ ignores them)."""

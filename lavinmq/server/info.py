@@ -43,7 +43,11 @@ def channel_details(ch: Channel) -> dict[str, Any]:
         "number": ch.number,
         "vhost": ch.vhost.name,
         "user": conn.user_name,
-        "connection_details": {"name": conn.name, "peer_host": conn.peer[0], "peer_port": conn.peer[1]},
+        "connection_details": {
+            "name": conn.name,
+            "peer_host": conn.peer[0],
+            "peer_port": conn.peer[1],
+        },
         "consumer_count": len(ch.consumers),
         "messages_unacknowledged": len(ch.unacked),
         "prefetch_count": ch.prefetch_count,

@@ -20,13 +20,18 @@ def bind_hosts(host: str) -> str | list[str]:
     return ["::", "0.0.0.0"] if host == "::" else host
 
 
-async def listen_tcp(broker: Broker, host: str, port: int,
-                     ssl_context: ssl.SSLContext | None = None) -> asyncio.Server:
+async def listen_tcp(
+    broker: Broker, host: str, port: int, ssl_context: ssl.SSLContext | None = None
+) -> asyncio.Server:
     """Serve AMQP (or AMQPS when ``ssl_context`` is given) on host:port (0: any port)."""
     tls = ssl_context is not None
     server = await broker.loop.create_server(
-        lambda: AMQPProtocol(broker, tls=tls), bind_hosts(host), port, ssl=ssl_context,
-        reuse_address=True, backlog=1024,
+        lambda: AMQPProtocol(broker, tls=tls),
+        bind_hosts(host),
+        port,
+        ssl=ssl_context,
+        reuse_address=True,
+        backlog=1024,
     )
     for sock in server.sockets:
         log.info("listening for %s on %s", "AMQPS" if tls else "AMQP", sock.getsockname())

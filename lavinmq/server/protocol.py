@@ -192,11 +192,14 @@ class AMQPProtocol(asyncio.Protocol):
             if not isinstance(method, spec.ChannelOpen):
                 raise ChannelError(f"expected 'channel.open' for channel {number}")
             if len(self.channels) >= self.channel_max:  # RabbitMQ's check and text (530)
-                raise NotAllowed(f"number of channels opened ({len(self.channels)}) has reached "
-                                 f"the negotiated channel_max ({self.channel_max})")
+                raise NotAllowed(
+                    f"number of channels opened ({len(self.channels)}) has reached "
+                    f"the negotiated channel_max ({self.channel_max})"
+                )
             if number > self.channel_max:
-                raise NotAllowed(f"channel {number} is above the negotiated channel_max "
-                                 f"({self.channel_max})")
+                raise NotAllowed(
+                    f"channel {number} is above the negotiated channel_max ({self.channel_max})"
+                )
             self.channels[number] = Channel(self, number)
             self.send(method_frame(number, spec.ChannelOpenOk()))
             return
@@ -244,13 +247,17 @@ class AMQPProtocol(asyncio.Protocol):
         """Send Connection.Close for a hard error and wait for Close-Ok."""
         self.close_by_server(exc.reply_code, exc.reply_text, exc.class_id, exc.method_id)
 
-    def close_by_server(self, reply_code: int, reply_text: str, class_id: int = 0, method_id: int = 0) -> None:
+    def close_by_server(
+        self, reply_code: int, reply_text: str, class_id: int = 0, method_id: int = 0
+    ) -> None:
         if self.closing or self.closed:
             return
         self.closing = True
         self._cleanup_channels()
         if self.handshake.sent_start:
-            self.send(method_frame(0, spec.ConnectionClose(reply_code, reply_text, class_id, method_id)))
+            self.send(
+                method_frame(0, spec.ConnectionClose(reply_code, reply_text, class_id, method_id))
+            )
             self.flush()
             self._timers.append(self.broker.loop.call_later(CLOSE_TIMEOUT, self.abort))
         else:
@@ -297,7 +304,12 @@ class AMQPProtocol(asyncio.Protocol):
                     self.vhost.delete_queue(q.name)
         if self.handshake.opened:
             self.broker.unregister(self)
-            log.info("connection %s closed (user %s, vhost %s)", self.name, self.user_name, self.vhost_name)
+            log.info(
+                "connection %s closed (user %s, vhost %s)",
+                self.name,
+                self.user_name,
+                self.vhost_name,
+            )
 
     # -- writing ------------------------------------------------------------------------
 
@@ -332,7 +344,9 @@ class AMQPProtocol(asyncio.Protocol):
 
     def _schedule_heartbeat(self) -> None:
         self._timers = [t for t in self._timers if not t.cancelled()]
-        self._timers.append(self.broker.loop.call_later(self.heartbeat / 2, self._heartbeat_tick, 0))
+        self._timers.append(
+            self.broker.loop.call_later(self.heartbeat / 2, self._heartbeat_tick, 0)
+        )
 
     def _heartbeat_tick(self, silent_ticks: int) -> None:
         if self.closed:
@@ -347,8 +361,9 @@ class AMQPProtocol(asyncio.Protocol):
             log.warning("connection %s: missed heartbeats from client, closing", self.name)
             self.abort()
             return
-        self._timers.append(self.broker.loop.call_later(self.heartbeat / 2, self._heartbeat_tick,
-                                                        silent_ticks))
+        self._timers.append(
+            self.broker.loop.call_later(self.heartbeat / 2, self._heartbeat_tick, silent_ticks)
+        )
 
     # -- flow control -------------------------------------------------------------------
 

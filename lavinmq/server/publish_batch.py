@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from lavinmq.amqp import spec
 from lavinmq.broker.message import encode_records, return_frames
+from lavinmq.broker.queue.queue import Queue
 from lavinmq.server.publisher import NACK, WAITING, PublishHandlers
 from lavinmq.storage import StoreFullError
 
@@ -82,7 +83,7 @@ class BatchPublishHandlers(PublishHandlers):
                 self.conn.broker.tick.after_sync(lambda: self._synced(first))
             self.conn.confirm_pending(self)
 
-    def _store_batch(self, queues: dict, er: bytes, contents: list[bytes]) -> bool:  # type: ignore[type-arg]
+    def _store_batch(self, queues: dict[Queue, None], er: bytes, contents: list[bytes]) -> bool:
         records, persistent = encode_records(er, contents)
         needs_sync = False
         conn = self.conn

@@ -18,6 +18,7 @@ from lavinmq.amqp.properties import peek_user_id
 from lavinmq.broker.exchange.delayed import TYPE as DELAYED_TYPE
 from lavinmq.broker.exchange.delayed import x_delay
 from lavinmq.broker.message import encode_record, return_frames, shortstr
+from lavinmq.broker.queue.queue import Queue
 from lavinmq.server import direct_reply
 from lavinmq.server.channel_state import ChannelState
 from lavinmq.server.inspect import inspect
@@ -65,8 +66,9 @@ class PublishHandlers(ChannelState):
         if ex is None:
             raise NotFound(f"no exchange '{name}' in vhost '{self.vhost.name}'", 60, 40)
         if ex.internal:
-            raise AccessRefused(f"cannot publish to internal exchange '{name}' in vhost "
-                                f"'{self.vhost.name}'", 60, 40)
+            raise AccessRefused(
+                f"cannot publish to internal exchange '{name}' in vhost '{self.vhost.name}'", 60, 40
+            )
         if not self._allowed(1, name):
             raise self._refused("write", "exchange", name).with_method(60, 40)
 
@@ -101,11 +103,17 @@ class PublishHandlers(ChannelState):
             if m.mandatory:
                 self._return(er, msg.properties, body)
             return False
-        return self._store(queues, encode_record(er, msg.properties, body), msg.persistent,
-                           msg.expiring)
+        return self._store(
+            queues, encode_record(er, msg.properties, body), msg.persistent, msg.expiring
+        )
 
-    def _store(self, queues: dict, record: bytes, persistent: bool,  # type: ignore[type-arg]
-               expiring: bool) -> bool | None:
+    def _store(
+        self,
+        queues: dict[Queue, None],
+        record: bytes,
+        persistent: bool,
+        expiring: bool,
+    ) -> bool | None:
         needs_sync = False
         refused = False
         try:
@@ -133,15 +141,18 @@ class PublishHandlers(ChannelState):
             return True
         return False
 
-    def _return(self, er: bytes, properties: bytes, body: bytes, code: int = 312,
-                text: str = "NO_ROUTE") -> None:
+    def _return(
+        self, er: bytes, properties: bytes, body: bytes, code: int = 312, text: str = "NO_ROUTE"
+    ) -> None:
         self.stat_return += 1
-        self.conn.send_frames(return_frames(self.number, code, text, er, properties, body,
-                                            self.conn.frame_max))
+        self.conn.send_frames(
+            return_frames(self.number, code, text, er, properties, body, self.conn.frame_max)
+        )
 
-    def _direct_reply(self, m: spec.BasicPublish, er: bytes, properties: bytes,
-                      body: bytes) -> bool:
-        token = m.routing_key[len(direct_reply.PREFIX):]
+    def _direct_reply(
+        self, m: spec.BasicPublish, er: bytes, properties: bytes, body: bytes
+    ) -> bool:
+        token = m.routing_key[len(direct_reply.PREFIX) :]
         consumer = self.vhost.direct_reply.get(token)
         if consumer is None:
             if m.mandatory:
@@ -168,8 +179,12 @@ class PublishHandlers(ChannelState):
     def _check_user_id(self, properties: bytes) -> None:
         user_id = peek_user_id(properties)
         if user_id is not None and user_id != self.conn.user_name:
-            raise PreconditionFailed(f"user_id property set to '{user_id}' but authenticated "
-                                     f"user was '{self.conn.user_name}'", 60, 40)
+            raise PreconditionFailed(
+                f"user_id property set to '{user_id}' but authenticated "
+                f"user was '{self.conn.user_name}'",
+                60,
+                40,
+            )
 
     # -- confirms -----------------------------------------------------------------------
 

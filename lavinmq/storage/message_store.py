@@ -47,6 +47,7 @@ _pack_length_into = LENGTH.pack_into
 PWRITE_MIN = 2048
 """Records this large are written with pwrite instead of through the mapping."""
 
+
 class MessageStore(SegmentSet):
     """An append-only, segmented store of opaque byte records for one queue.
 

@@ -17,6 +17,7 @@ from lavinmq.storage.errors import CorruptSegmentError
 from lavinmq.storage.segment import (
     ACK_PREFIX,
     CORRUPT_SUFFIX,
+    DELETED_SUFFIX,
     HEADER_SIZE,
     LENGTH_SIZE,
     OFFSETS_TYPECODE,
@@ -82,7 +83,9 @@ def recover(directory: str) -> RecoveredState:
     except FileNotFoundError:
         return RecoveredState(_NO_LIVE, _NO_ENDS, _NO_ACKED)
     state = RecoveredState()
-    segment_ids, ack_ids = _classify(names, state)
+    segment_ids, ack_ids, leftovers = _classify(names, state)
+    for name in leftovers:  # segments dropped before a crash, not unlinked yet
+        unlink_quietly(os.path.join(directory, name))
     state.read_pos = _read_pos(os.path.join(directory, READ_POS_NAME))
     # New records must land above the persisted read pointer, or they would be flagged
     # redelivered: never reuse its segment id, even when that segment is gone.
@@ -94,21 +97,26 @@ def recover(directory: str) -> RecoveredState:
     return state
 
 
-def _classify(names: list[str], state: RecoveredState) -> tuple[list[int], set[int]]:
+def _classify(
+    names: list[str], state: RecoveredState
+) -> tuple[list[int], set[int], list[str]]:
     segment_ids: list[int] = []
     ack_ids: set[int] = set()
+    leftovers: list[str] = []
     for name in names:
-        if name.endswith(CORRUPT_SUFFIX):
-            old = parse_id(name[: -len(CORRUPT_SUFFIX)], SEGMENT_PREFIX)
+        if name.endswith((CORRUPT_SUFFIX, DELETED_SUFFIX)):
+            old = parse_id(name.rsplit(".", 1)[0], SEGMENT_PREFIX)
             if old is not None:
                 state.last_id = max(state.last_id, old)
+                if name.endswith(DELETED_SUFFIX):
+                    leftovers.append(name)
         elif (segment_id := parse_id(name, SEGMENT_PREFIX)) is not None:
             segment_ids.append(segment_id)
             state.last_id = max(state.last_id, segment_id)
         elif (segment_id := parse_id(name, ACK_PREFIX)) is not None:
             ack_ids.add(segment_id)
     segment_ids.sort()
-    return segment_ids, ack_ids
+    return segment_ids, ack_ids, leftovers
 
 
 def _read_pos(path: str) -> int:

@@ -25,6 +25,7 @@ LENGTH_SIZE: Final = 4
 SEGMENT_PREFIX: Final = "msgs."
 ACK_PREFIX: Final = "acks."
 CORRUPT_SUFFIX: Final = ".corrupt"
+DELETED_SUFFIX: Final = ".deleted"
 
 LENGTH: Final = struct.Struct(">I")
 _unpack_length = LENGTH.unpack_from
@@ -228,8 +229,8 @@ class _Remover:
 
     Unlinking a fully acked 8 MiB segment frees its page cache and extents: with 1 MiB
     messages that was 13 % of the broker's (single-threaded) time. The store forgets a
-    segment before its files go, and a crash before they go only leaves fully acked
-    files that recovery deletes.
+    segment before its files go; ``remove_segment`` renames it first, so a crash before
+    they go only leaves ``*.deleted`` files that recovery deletes.
     """
 
     def __init__(self) -> None:
@@ -262,7 +263,8 @@ class _Remover:
 
 _REMOVER = _Remover()
 background_removal = False
-"""When True, ``remove_files`` unlinks on a background thread (the broker sets it)."""
+"""When True, ``remove_segment``/``remove_files`` unlink on a background thread (the
+broker sets it)."""
 
 
 def remove_files(*paths: str) -> None:
@@ -272,6 +274,28 @@ def remove_files(*paths: str) -> None:
     else:
         for path in paths:
             unlink_quietly(path)
+
+
+def remove_segment(segment_path: str, ack_path: str) -> None:
+    """Delete a dropped segment and its ack file.
+
+    With background removal the segment is first renamed to ``*.deleted`` (a cheap,
+    atomic directory update; the unlink that frees its blocks is the slow part). A
+    segment is dropped with acks still buffered, or by a purge that writes no acks at
+    all, so if a crash came before the background unlink, recovery would find the file
+    with records that look live and deliver acked or purged messages again. Renamed, it
+    is only a leftover that recovery removes.
+    """
+    if not background_removal:
+        unlink_quietly(segment_path)
+        unlink_quietly(ack_path)
+        return
+    try:
+        os.rename(segment_path, segment_path + DELETED_SUFFIX)
+        segment_path += DELETED_SUFFIX
+    except FileNotFoundError:
+        pass
+    _REMOVER.submit((segment_path, ack_path))
 
 
 def drain_removals() -> None:

@@ -25,7 +25,7 @@ from lavinmq.storage.segment import (
     map_segment,
     open_ack_file,
     pack_offsets,
-    remove_files,
+    remove_segment,
     segment_name,
     write_all,
 )
@@ -356,7 +356,7 @@ class SegmentSet:
             self._close_ack_fd()
         # Segment first: a crash in between leaves an orphan ack file (removed by
         # recovery), never a segment whose acks are gone (its records would come back).
-        remove_files(self._path(segment_name(seg)), self._path(ack_name(seg)))
+        remove_segment(self._path(segment_name(seg)), self._path(ack_name(seg)))
 
     def _close_ack_fd(self) -> None:
         if self._ack_fd >= 0:

@@ -16,9 +16,11 @@ app = resource_app()
 
 
 @app.command("list_bindings", rich_help_panel=PANEL)
-def list_bindings(ctx: typer.Context, columns: Annotated[
-        list[str] | None, columns_arg(" ".join(DEFAULT_COLUMNS))] = None,
-                  vhost: VHost = None) -> None:
+def list_bindings(
+    ctx: typer.Context,
+    columns: Annotated[list[str] | None, columns_arg(" ".join(DEFAULT_COLUMNS))] = None,
+    vhost: VHost = None,
+) -> None:
     """Lists bindings (an empty source is the default exchange)."""
     sess = session(ctx)
     vh = sess.vhost_for(vhost)

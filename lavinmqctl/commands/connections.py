@@ -16,16 +16,24 @@ PANEL = "Connections"
 DEFAULT_REASON = "Closed via lavinmqctl"
 CONNECTION_COLUMNS = ["user", "peer_host", "peer_port", "state"]
 CHANNEL_COLUMNS = ["name", "user", "consumer_count", "messages_unacknowledged"]
-CONSUMER_COLUMNS = ["queue.name", "channel_details.name", "consumer_tag", "ack_required",
-                    "prefetch_count", "arguments"]
+CONSUMER_COLUMNS = [
+    "queue.name",
+    "channel_details.name",
+    "consumer_tag",
+    "ack_required",
+    "prefetch_count",
+    "arguments",
+]
 app = resource_app()
 
 Reason = Annotated[str, typer.Argument(help="Reason given to the client", metavar="REASON")]
 
 
 @app.command("list_connections", rich_help_panel=PANEL)
-def list_connections(ctx: typer.Context, columns: Annotated[
-        list[str] | None, columns_arg(" ".join(CONNECTION_COLUMNS))] = None) -> None:
+def list_connections(
+    ctx: typer.Context,
+    columns: Annotated[list[str] | None, columns_arg(" ".join(CONNECTION_COLUMNS))] = None,
+) -> None:
     """Lists AMQP 0.9.1 connections for the node."""
     sess = session(ctx)
     sess.info("Listing connections ...")
@@ -33,9 +41,14 @@ def list_connections(ctx: typer.Context, columns: Annotated[
 
 
 @app.command("close_connection", rich_help_panel=PANEL)
-def close_connection(ctx: typer.Context, name: Annotated[str, typer.Argument(
-        help="Connection name, as list_connections name shows it", metavar="NAME")],
-                     reason: Reason = DEFAULT_REASON) -> None:
+def close_connection(
+    ctx: typer.Context,
+    name: Annotated[
+        str,
+        typer.Argument(help="Connection name, as list_connections name shows it", metavar="NAME"),
+    ],
+    reason: Reason = DEFAULT_REASON,
+) -> None:
     """Instructs the broker to close a connection by name."""
     sess = session(ctx)
     sess.info(f"Closing connection {name} ...")
@@ -43,8 +56,9 @@ def close_connection(ctx: typer.Context, name: Annotated[str, typer.Argument(
 
 
 @app.command("close_all_connections", rich_help_panel=PANEL)
-def close_all_connections(ctx: typer.Context, reason: Reason = DEFAULT_REASON,
-                          vhost: ScopeVHost = None) -> None:
+def close_all_connections(
+    ctx: typer.Context, reason: Reason = DEFAULT_REASON, vhost: ScopeVHost = None
+) -> None:
     """Instructs the broker to close all connections for the specified vhost or entire node."""
     sess = session(ctx)
     vh = vhost if vhost is not None else sess.vhost
@@ -64,8 +78,10 @@ def close_all_connections(ctx: typer.Context, reason: Reason = DEFAULT_REASON,
 
 
 @app.command("list_channels", rich_help_panel=PANEL)
-def list_channels(ctx: typer.Context, columns: Annotated[
-        list[str] | None, columns_arg(" ".join(CHANNEL_COLUMNS))] = None) -> None:
+def list_channels(
+    ctx: typer.Context,
+    columns: Annotated[list[str] | None, columns_arg(" ".join(CHANNEL_COLUMNS))] = None,
+) -> None:
     """Lists channels for the node."""
     sess = session(ctx)
     sess.info("Listing channels ...")
@@ -73,9 +89,11 @@ def list_channels(ctx: typer.Context, columns: Annotated[
 
 
 @app.command("list_consumers", rich_help_panel=PANEL)
-def list_consumers(ctx: typer.Context, columns: Annotated[
-        list[str] | None, columns_arg(" ".join(CONSUMER_COLUMNS))] = None,
-                   vhost: VHost = None) -> None:
+def list_consumers(
+    ctx: typer.Context,
+    columns: Annotated[list[str] | None, columns_arg(" ".join(CONSUMER_COLUMNS))] = None,
+    vhost: VHost = None,
+) -> None:
     """Lists consumers in a vhost."""
     sess = session(ctx)
     vh = sess.vhost_for(vhost)

@@ -25,9 +25,13 @@ def _scope(vhost: str | None) -> str:
 
 
 @app.command("export_definitions", rich_help_panel=PANEL)
-def export_definitions(ctx: typer.Context, file: Annotated[str, typer.Argument(
-        metavar="FILE", help="Where to write them; - is stdout")] = "-",
-                       vhost: ScopeVHost = None) -> None:
+def export_definitions(
+    ctx: typer.Context,
+    file: Annotated[
+        str, typer.Argument(metavar="FILE", help="Where to write them; - is stdout")
+    ] = "-",
+    vhost: ScopeVHost = None,
+) -> None:
     """Exports definitions in JSON (of one vhost with -p)."""
     sess = session(ctx)
     vh = vhost if vhost is not None else sess.vhost
@@ -43,9 +47,13 @@ def export_definitions(ctx: typer.Context, file: Annotated[str, typer.Argument(
 
 
 @app.command("import_definitions", rich_help_panel=PANEL)
-def import_definitions(ctx: typer.Context, file: Annotated[str, typer.Argument(
-        metavar="FILE", help="Definitions JSON file; - reads stdin")],
-                       vhost: ScopeVHost = None) -> None:
+def import_definitions(
+    ctx: typer.Context,
+    file: Annotated[
+        str, typer.Argument(metavar="FILE", help="Definitions JSON file; - reads stdin")
+    ],
+    vhost: ScopeVHost = None,
+) -> None:
     """Import definitions in JSON (into one vhost with -p)."""
     sess = session(ctx)
     vh = vhost if vhost is not None else sess.vhost

@@ -22,16 +22,22 @@ def _regex(what: str) -> Any:
 
 
 @app.command("set_permissions", rich_help_panel=PANEL)
-def set_permissions(ctx: typer.Context, username: Username,
-                    configure: Annotated[str, _regex("configure")],
-                    write: Annotated[str, _regex("write")],
-                    read: Annotated[str, _regex("read")], vhost: VHost = None) -> None:
+def set_permissions(
+    ctx: typer.Context,
+    username: Username,
+    configure: Annotated[str, _regex("configure")],
+    write: Annotated[str, _regex("write")],
+    read: Annotated[str, _regex("read")],
+    vhost: VHost = None,
+) -> None:
     """Set permissions for a user."""
     sess = session(ctx)
     vh = sess.vhost_for(vhost)
     sess.info(f'Setting permissions for user "{username}" in vhost "{vh}" ...')
-    sess.api.put(api_path("permissions", vh, username),
-                 {"configure": configure, "write": write, "read": read})
+    sess.api.put(
+        api_path("permissions", vh, username),
+        {"configure": configure, "write": write, "read": read},
+    )
 
 
 @app.command("clear_permissions", rich_help_panel=PANEL)
@@ -44,9 +50,11 @@ def clear_permissions(ctx: typer.Context, username: Username, vhost: VHost = Non
 
 
 @app.command("list_permissions", rich_help_panel=PANEL)
-def list_permissions(ctx: typer.Context, columns: Annotated[
-        list[str] | None, columns_arg("user configure write read")] = None,
-                     vhost: VHost = None) -> None:
+def list_permissions(
+    ctx: typer.Context,
+    columns: Annotated[list[str] | None, columns_arg("user configure write read")] = None,
+    vhost: VHost = None,
+) -> None:
     """List the users' permissions in a vhost."""
     sess = session(ctx)
     vh = sess.vhost_for(vhost)

@@ -17,20 +17,34 @@ COLUMNS = ["vhost", "name", "pattern", "apply-to", "definition", "priority"]
 app = resource_app()
 
 PolicyName = Annotated[str, typer.Argument(help="Policy name", metavar="NAME")]
-Pattern = Annotated[str, typer.Argument(
-    help="Regex of the queue/exchange names it applies to", metavar="PATTERN")]
-Definition = Annotated[str, typer.Argument(
-    metavar="DEFINITION", help='JSON object, e.g. \'{"max-length": 10}\'')]
+Pattern = Annotated[
+    str, typer.Argument(help="Regex of the queue/exchange names it applies to", metavar="PATTERN")
+]
+Definition = Annotated[
+    str, typer.Argument(metavar="DEFINITION", help="JSON object, e.g. '{\"max-length\": 10}'")
+]
 Priority = Annotated[int, typer.Option("--priority", help="Priority (highest wins)")]
 ApplyTo = Annotated[str, typer.Option("--apply-to", help="all, queues or exchanges")]
 Columns = Annotated[list[str] | None, columns_arg(" ".join(COLUMNS))]
 
 
-def _set(sess: Session, kind: str, name: str, pattern: str, definition: str,
-         priority: int, apply_to: str, vhost: str | None) -> None:
+def _set(
+    sess: Session,
+    kind: str,
+    name: str,
+    pattern: str,
+    definition: str,
+    priority: int,
+    apply_to: str,
+    vhost: str | None,
+) -> None:
     vh = sess.vhost_for(vhost)
-    body = {"pattern": pattern, "definition": parse_json_object(definition, "definition"),
-            "priority": priority, "apply-to": apply_to}
+    body = {
+        "pattern": pattern,
+        "definition": parse_json_object(definition, "definition"),
+        "priority": priority,
+        "apply-to": apply_to,
+    }
     label = "operator policy" if kind == "operator-policies" else "policy"
     sess.info(f'Setting {label} "{name}" for pattern "{pattern}" in vhost "{vh}" ...')
     sess.api.put(api_path(kind, vh, name), body)
@@ -51,8 +65,15 @@ def _list(sess: Session, kind: str, columns: list[str] | None, vhost: str | None
 
 
 @app.command("set_policy", rich_help_panel=PANEL)
-def set_policy(ctx: typer.Context, name: PolicyName, pattern: Pattern, definition: Definition,
-               priority: Priority = 0, apply_to: ApplyTo = "all", vhost: VHost = None) -> None:
+def set_policy(
+    ctx: typer.Context,
+    name: PolicyName,
+    pattern: Pattern,
+    definition: Definition,
+    priority: Priority = 0,
+    apply_to: ApplyTo = "all",
+    vhost: VHost = None,
+) -> None:
     """Sets or updates a policy."""
     _set(session(ctx), "policies", name, pattern, definition, priority, apply_to, vhost)
 
@@ -70,12 +91,17 @@ def list_policies(ctx: typer.Context, columns: Columns = None, vhost: VHost = No
 
 
 @app.command("set_operator_policy", rich_help_panel=PANEL)
-def set_operator_policy(ctx: typer.Context, name: PolicyName, pattern: Pattern,
-                        definition: Definition, priority: Priority = 0,
-                        apply_to: ApplyTo = "queues", vhost: VHost = None) -> None:
+def set_operator_policy(
+    ctx: typer.Context,
+    name: PolicyName,
+    pattern: Pattern,
+    definition: Definition,
+    priority: Priority = 0,
+    apply_to: ApplyTo = "queues",
+    vhost: VHost = None,
+) -> None:
     """Sets or updates an operator policy (limits that override user policies)."""
-    _set(session(ctx), "operator-policies", name, pattern, definition, priority, apply_to,
-         vhost)
+    _set(session(ctx), "operator-policies", name, pattern, definition, priority, apply_to, vhost)
 
 
 @app.command("clear_operator_policy", rich_help_panel=PANEL)
@@ -85,7 +111,8 @@ def clear_operator_policy(ctx: typer.Context, name: PolicyName, vhost: VHost = N
 
 
 @app.command("list_operator_policies", rich_help_panel=PANEL)
-def list_operator_policies(ctx: typer.Context, columns: Columns = None,
-                           vhost: VHost = None) -> None:
+def list_operator_policies(
+    ctx: typer.Context, columns: Columns = None, vhost: VHost = None
+) -> None:
     """Lists all operator policies in a virtual host."""
     _list(session(ctx), "operator-policies", columns, vhost)

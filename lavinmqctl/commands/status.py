@@ -15,8 +15,11 @@ PANEL = "Server"
 app = resource_app()
 
 OBJECT_TOTALS = ("connections", "channels", "consumers", "exchanges", "queues", "bindings")
-QUEUE_TOTALS = (("Messages", "messages"), ("Messages_ready", "messages_ready"),
-                ("Messages_unacked", "messages_unacknowledged"))
+QUEUE_TOTALS = (
+    ("Messages", "messages"),
+    ("Messages_ready", "messages_ready"),
+    ("Messages_unacked", "messages_unacknowledged"),
+)
 
 
 def _get(data: Mapping[str, Any], *keys: str) -> Any:
@@ -28,10 +31,16 @@ def _get(data: Mapping[str, Any], *keys: str) -> Any:
 
 def status_record(overview: Mapping[str, Any]) -> dict[str, Any]:
     """The fields (and names) LavinMQ's ``lavinmqctl status`` shows."""
-    version = (overview.get("lavinmq_version") or overview.get("product_version")
-               or overview.get("rabbitmq_version"))
-    record: dict[str, Any] = {"Version": version, "Node": overview.get("node"),
-                              "Uptime": overview.get("uptime")}
+    version = (
+        overview.get("lavinmq_version")
+        or overview.get("product_version")
+        or overview.get("rabbitmq_version")
+    )
+    record: dict[str, Any] = {
+        "Version": version,
+        "Node": overview.get("node"),
+        "Uptime": overview.get("uptime"),
+    }
     for key in OBJECT_TOTALS:
         record[key.capitalize()] = _get(overview, "object_totals", key)
     for label, key in QUEUE_TOTALS:
@@ -58,9 +67,11 @@ def cluster_status(ctx: typer.Context) -> None:
         raise CtlError("the API reported no nodes")
     node = nodes[0]
     apps = node.get("applications") or [{}]
-    sess.record({
-        "this_node": node.get("name"),
-        "version": apps[0].get("version"),
-        "running": node.get("running"),
-        "followers": node.get("followers", []),
-    })
+    sess.record(
+        {
+            "this_node": node.get("name"),
+            "version": apps[0].get("version"),
+            "running": node.get("running"),
+            "followers": node.get("followers", []),
+        }
+    )

@@ -41,10 +41,15 @@ def _fetch_user(sess: Session, username: str) -> dict[str, Any]:
 
 
 @app.command("add_user", rich_help_panel=PANEL)
-def add_user(ctx: typer.Context, username: Username,
-             password: Annotated[str, typer.Argument(help="Password", metavar="PASSWORD")],
-             tags: Annotated[list[str] | None, typer.Option(
-                 "--tags", metavar="TAGS", help="Tag(s), comma-separated or repeated")] = None) -> None:
+def add_user(
+    ctx: typer.Context,
+    username: Username,
+    password: Annotated[str, typer.Argument(help="Password", metavar="PASSWORD")],
+    tags: Annotated[
+        list[str] | None,
+        typer.Option("--tags", metavar="TAGS", help="Tag(s), comma-separated or repeated"),
+    ] = None,
+) -> None:
     """Creates a new user."""
     sess = session(ctx)
     path = api_path("users", username)
@@ -68,8 +73,9 @@ def delete_user(ctx: typer.Context, username: Username) -> None:
 
 
 @app.command("list_users", rich_help_panel=PANEL)
-def list_users(ctx: typer.Context, columns: Annotated[
-        list[str] | None, columns_arg("name tags")] = None) -> None:
+def list_users(
+    ctx: typer.Context, columns: Annotated[list[str] | None, columns_arg("name tags")] = None
+) -> None:
     """List user names and tags."""
     sess = session(ctx)
     sess.info("Listing users ...")
@@ -77,21 +83,29 @@ def list_users(ctx: typer.Context, columns: Annotated[
 
 
 @app.command("change_password", rich_help_panel=PANEL)
-def change_password(ctx: typer.Context, username: Username,
-                    new_password: Annotated[str, typer.Argument(
-                        help="New password", metavar="NEW_PASSWORD")]) -> None:
+def change_password(
+    ctx: typer.Context,
+    username: Username,
+    new_password: Annotated[str, typer.Argument(help="New password", metavar="NEW_PASSWORD")],
+) -> None:
     """Change the user password."""
     sess = session(ctx)
     user = _fetch_user(sess, username)
     sess.info(f'Changing password for user "{username}" ...')
-    sess.api.put(api_path("users", username),
-                 {"password": new_password, "tags": user.get("tags", [])})
+    sess.api.put(
+        api_path("users", username), {"password": new_password, "tags": user.get("tags", [])}
+    )
 
 
 @app.command("set_user_tags", rich_help_panel=PANEL)
-def set_user_tags(ctx: typer.Context, username: Username,
-                  tags: Annotated[list[str] | None, typer.Argument(
-                      help="Tags (none clears them)", metavar="TAG", show_default=False)] = None) -> None:
+def set_user_tags(
+    ctx: typer.Context,
+    username: Username,
+    tags: Annotated[
+        list[str] | None,
+        typer.Argument(help="Tags (none clears them)", metavar="TAG", show_default=False),
+    ] = None,
+) -> None:
     """Sets user tags."""
     sess = session(ctx)
     user = _fetch_user(sess, username)
@@ -105,9 +119,15 @@ def set_user_tags(ctx: typer.Context, username: Username,
 
 
 @app.command("hash_password", rich_help_panel=PANEL)
-def hash_password(ctx: typer.Context, password: Annotated[str | None, typer.Argument(
-        help="Password (prompted for when omitted)", metavar="PASSWORD",
-        show_default=False)] = None) -> None:
+def hash_password(
+    ctx: typer.Context,
+    password: Annotated[
+        str | None,
+        typer.Argument(
+            help="Password (prompted for when omitted)", metavar="PASSWORD", show_default=False
+        ),
+    ] = None,
+) -> None:
     """Hash a password (salted SHA-256, as RabbitMQ and LavinMQ store it)."""
     sess = session(ctx)
     if password is None:

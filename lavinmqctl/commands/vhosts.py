@@ -18,18 +18,31 @@ VHostName = Annotated[str, typer.Argument(help="Virtual host name", metavar="VHO
 
 
 @app.command("add_vhost", rich_help_panel=PANEL)
-def add_vhost(ctx: typer.Context, name: VHostName,
-              description: Annotated[str | None, typer.Option(
-                  "--description", help="Description", show_default=False)] = None,
-              tags: Annotated[str | None, typer.Option(
-                  "--tags", help="Comma-separated tags", show_default=False)] = None,
-              default_queue_type: Annotated[str | None, typer.Option(
-                  "--default-queue-type", help="classic, quorum or stream",
-                  show_default=False)] = None) -> None:
+def add_vhost(
+    ctx: typer.Context,
+    name: VHostName,
+    description: Annotated[
+        str | None, typer.Option("--description", help="Description", show_default=False)
+    ] = None,
+    tags: Annotated[
+        str | None, typer.Option("--tags", help="Comma-separated tags", show_default=False)
+    ] = None,
+    default_queue_type: Annotated[
+        str | None,
+        typer.Option("--default-queue-type", help="classic, quorum or stream", show_default=False),
+    ] = None,
+) -> None:
     """Creates a virtual host."""
     sess = session(ctx)
-    body = {k: v for k, v in (("description", description), ("tags", tags),
-                              ("default_queue_type", default_queue_type)) if v is not None}
+    body = {
+        k: v
+        for k, v in (
+            ("description", description),
+            ("tags", tags),
+            ("default_queue_type", default_queue_type),
+        )
+        if v is not None
+    }
     sess.info(f'Adding vhost "{name}" ...')
     sess.api.put(api_path("vhosts", name), body)
 
@@ -43,8 +56,9 @@ def delete_vhost(ctx: typer.Context, name: VHostName) -> None:
 
 
 @app.command("list_vhosts", rich_help_panel=PANEL)
-def list_vhosts(ctx: typer.Context, columns: Annotated[
-        list[str] | None, columns_arg("name")] = None) -> None:
+def list_vhosts(
+    ctx: typer.Context, columns: Annotated[list[str] | None, columns_arg("name")] = None
+) -> None:
     """Lists virtual hosts."""
     sess = session(ctx)
     sess.info("Listing vhosts ...")
@@ -52,10 +66,18 @@ def list_vhosts(ctx: typer.Context, columns: Annotated[
 
 
 @app.command("set_vhost_limits", rich_help_panel=PANEL)
-def set_vhost_limits(ctx: typer.Context, limits: Annotated[str, typer.Argument(
-        metavar="JSON", help='Limits, e.g. \'{"max-connections": 100, "max-queues": 10}\'; '
-                             "a negative value removes the limit")],
-                     vhost: VHost = None) -> None:
+def set_vhost_limits(
+    ctx: typer.Context,
+    limits: Annotated[
+        str,
+        typer.Argument(
+            metavar="JSON",
+            help='Limits, e.g. \'{"max-connections": 100, "max-queues": 10}\'; '
+            "a negative value removes the limit",
+        ),
+    ],
+    vhost: VHost = None,
+) -> None:
     """Set VHost limits (max-connections, max-queues)."""
     sess = session(ctx)
     vh = sess.vhost_for(vhost)
@@ -83,14 +105,17 @@ def clear_vhost_limits(ctx: typer.Context, vhost: VHost = None) -> None:
 
 
 @app.command("list_vhost_limits", rich_help_panel=PANEL)
-def list_vhost_limits(ctx: typer.Context, vhost: VHost = None,
-                      all_vhosts: Annotated[bool, typer.Option(
-                          "--global", help="Limits of every vhost")] = False) -> None:
+def list_vhost_limits(
+    ctx: typer.Context,
+    vhost: VHost = None,
+    all_vhosts: Annotated[bool, typer.Option("--global", help="Limits of every vhost")] = False,
+) -> None:
     """Show the limits of a vhost (or of all with --global)."""
     sess = session(ctx)
     vh = sess.vhost_for(vhost)
     sess.info("Listing limits ..." if all_vhosts else f'Listing limits of vhost "{vh}" ...')
     path = "/api/vhost-limits" if all_vhosts else api_path("vhost-limits", vh)
-    rows = [{"vhost": r.get("vhost"), "limits": r.get("value", {})}
-            for r in sess.api.get_list(path)]
+    rows = [
+        {"vhost": r.get("vhost"), "limits": r.get("value", {})} for r in sess.api.get_list(path)
+    ]
     sess.rows(rows, ["vhost", "limits"])

@@ -32,6 +32,7 @@ def invoke(*args: str, input: str | None = None, env: dict[str, str] | None = No
 @pytest.fixture
 def ctl(broker: BrokerThread) -> Ctl:
     """Run ``lavinmqctl --uri <broker> ARGS...``."""
+
     def run(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
         return invoke("--uri", broker.http_url, *args, input=input, env=env)
 

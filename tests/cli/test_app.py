@@ -37,8 +37,17 @@ def test_no_arguments_shows_help() -> None:
 
 def test_help_groups_commands_by_section() -> None:
     out = ok(invoke("--help"))
-    for section in ("User Management:", "Virtual Hosts:", "Queues:", "Exchanges:",
-                    "Connections:", "Policies:", "Parameters:", "Definitions:", "Server:"):
+    for section in (
+        "User Management:",
+        "Virtual Hosts:",
+        "Queues:",
+        "Exchanges:",
+        "Connections:",
+        "Policies:",
+        "Parameters:",
+        "Definitions:",
+        "Server:",
+    ):
         assert section in out
     assert out.index("add_user") < out.index("add_vhost") < out.index("list_queues")
     assert ok(invoke("-h")) == out
@@ -88,8 +97,10 @@ def test_invalid_format_is_a_usage_error(ctl: Ctl) -> None:
 
 def test_unreachable_broker() -> None:
     port = _free_port()
-    line = fails(invoke("--uri", f"http://127.0.0.1:{port}", "list_queues"),
-                 rf"cannot connect to http://127.0.0.1:{port}: Connection refused")
+    line = fails(
+        invoke("--uri", f"http://127.0.0.1:{port}", "list_queues"),
+        rf"cannot connect to http://127.0.0.1:{port}: Connection refused",
+    )
     assert line == f"Error: cannot connect to http://127.0.0.1:{port}: Connection refused"
 
 
@@ -104,8 +115,10 @@ def test_timeout() -> None:
         server.bind(("127.0.0.1", 0))
         server.listen(1)
         port = server.getsockname()[1]
-        fails(invoke("--uri", f"http://127.0.0.1:{port}", "--timeout", "0.2", "status"),
-              r"timed out after 0.2s talking to http://127.0.0.1:\d+")
+        fails(
+            invoke("--uri", f"http://127.0.0.1:{port}", "--timeout", "0.2", "status"),
+            r"timed out after 0.2s talking to http://127.0.0.1:\d+",
+        )
 
 
 def test_wrong_password_is_401(broker: BrokerThread) -> None:
@@ -134,8 +147,11 @@ def test_credentials_in_uri(broker: BrokerThread) -> None:
 
 
 def test_env_vars(broker: BrokerThread) -> None:
-    env = {"LAVINMQCTL_URI": broker.http_url, "LAVINMQCTL_USER": "guest",
-           "LAVINMQCTL_PASSWORD": "guest"}
+    env = {
+        "LAVINMQCTL_URI": broker.http_url,
+        "LAVINMQCTL_USER": "guest",
+        "LAVINMQCTL_PASSWORD": "guest",
+    }
     assert json_out(invoke("-f", "json", "list_vhosts", env=env)) == [{"name": "/"}]
     env["LAVINMQCTL_PASSWORD"] = "wrong"
     fails(invoke("list_vhosts", env=env), r"401")
@@ -151,8 +167,7 @@ def test_host_and_hostname_port(broker: BrokerThread) -> None:
     port = str(broker.http_port)
     assert json_out(invoke("--host", f"127.0.0.1:{port}", "-f", "json", "list_vhosts"))
     assert json_out(invoke("--host", broker.http_url, "-f", "json", "list_vhosts"))
-    assert json_out(invoke("--hostname", "127.0.0.1", "--port", port, "-f", "json",
-                           "list_vhosts"))
+    assert json_out(invoke("--hostname", "127.0.0.1", "--port", port, "-f", "json", "list_vhosts"))
     assert json_out(invoke("-P", port, "-f", "json", "list_vhosts"))
     env = {"LAVINMQCTL_HOST": f"127.0.0.1:{port}"}
     assert json_out(invoke("-f", "json", "list_vhosts", env=env))
@@ -177,10 +192,18 @@ class _Canned(BaseHTTPRequestHandler):
     """A stand-in API: /api/vhosts, and a queue listing served in two pages."""
 
     PAGES = {
-        "/api/queues/%2F": {"items": [{"name": "a"}, {"name": "b"}], "page": 1,
-                            "page_count": 2, "page_size": 2},
-        "/api/queues/%2F?page=2&page_size=2": {"items": [{"name": "c"}], "page": 2,
-                                               "page_count": 2, "page_size": 2},
+        "/api/queues/%2F": {
+            "items": [{"name": "a"}, {"name": "b"}],
+            "page": 1,
+            "page_count": 2,
+            "page_size": 2,
+        },
+        "/api/queues/%2F?page=2&page_size=2": {
+            "items": [{"name": "c"}],
+            "page": 2,
+            "page_count": 2,
+            "page_size": 2,
+        },
         "/api/vhosts": [{"name": "/"}],
     }
 
@@ -232,8 +255,10 @@ def test_paged_listings_are_followed(unix_api: str) -> None:
 
 
 def test_control_unix_socket_missing(tmp_path: Path) -> None:
-    fails(invoke("--control-unix-path", str(tmp_path / "none.sock"), "status"),
-          r"cannot connect to unix:.*none.sock")
+    fails(
+        invoke("--control-unix-path", str(tmp_path / "none.sock"), "status"),
+        r"cannot connect to unix:.*none.sock",
+    )
 
 
 def test_target_describe() -> None:
@@ -242,16 +267,25 @@ def test_target_describe() -> None:
 
 def _run(*code: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, *code], capture_output=True, text=True, env=env,
-                          cwd=REPO, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, *code],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_startup_does_not_import_heavy_modules() -> None:
     heavy = ["aiohttp", "rich", "http.client", "ssl", "lavinmq", "pydantic"]
-    code = ("import sys, lavinmqctl.app\n"
-            "from typer.main import get_command\n"
-            "get_command(lavinmqctl.app.app)\n"
-            f"print([m for m in {heavy!r} if m in sys.modules])")
+    code = (
+        "import sys, lavinmqctl.app\n"
+        "from typer.main import get_command\n"
+        "get_command(lavinmqctl.app.app)\n"
+        f"print([m for m in {heavy!r} if m in sys.modules])"
+    )
     result = _run("-c", code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
@@ -274,8 +308,20 @@ def test_shell_completion_script() -> None:
 
 
 def test_shell_completion_of_command_names() -> None:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "_LAVINMQCTL_COMPLETE": "complete_bash",
-           "COMP_WORDS": "lavinmqctl list_qu", "COMP_CWORD": "1"}
-    result = subprocess.run([sys.executable, "-m", "lavinmqctl"], capture_output=True,
-                            text=True, env=env, cwd=REPO, timeout=60, check=False)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "_LAVINMQCTL_COMPLETE": "complete_bash",
+        "COMP_WORDS": "lavinmqctl list_qu",
+        "COMP_CWORD": "1",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "lavinmqctl"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=60,
+        check=False,
+    )
     assert "list_queues" in result.stdout

@@ -95,8 +95,9 @@ def test_empty_lists(ctl: Ctl) -> None:
     assert json_out(ctl("-f", "json", "list_consumers")) == []
 
 
-def test_close_connection(ctl: Ctl, broker: BrokerThread,
-                          consumer: pika.BlockingConnection) -> None:
+def test_close_connection(
+    ctl: Ctl, broker: BrokerThread, consumer: pika.BlockingConnection
+) -> None:
     [name] = _names(ctl)
     out = ok(ctl("close_connection", name, "maintenance"))
     assert out == f"Closing connection {name} ...\n"
@@ -135,8 +136,9 @@ def test_close_all_connections_of_one_vhost(ctl: Ctl, broker: BrokerThread) -> N
     fails(ctl("close_all_connections", "-p", "nope"), r"404 Not Found")
 
 
-def test_close_connection_reason_outside_latin1(ctl: Ctl,
-                                                consumer: pika.BlockingConnection) -> None:
+def test_close_connection_reason_outside_latin1(
+    ctl: Ctl, consumer: pika.BlockingConnection
+) -> None:
     [name] = _names(ctl)
     ok(ctl("-q", "close_connection", name, "snow \u2603"))
     with pytest.raises(pika.exceptions.ConnectionClosedByBroker, match="snow"):

@@ -25,8 +25,16 @@ def _populate(ctl: Ctl) -> None:
 
 def _portable(defs: dict[str, Any]) -> dict[str, Any]:
     """What must survive a round trip (version fields differ per broker)."""
-    keys = ("users", "vhosts", "permissions", "policies", "parameters", "queues", "exchanges",
-            "bindings")
+    keys = (
+        "users",
+        "vhosts",
+        "permissions",
+        "policies",
+        "parameters",
+        "queues",
+        "exchanges",
+        "bindings",
+    )
     return {k: sorted(defs.get(k, []), key=orjson.dumps) for k in keys}
 
 
@@ -44,8 +52,7 @@ def test_export_one_vhost(ctl: Ctl) -> None:
     fails(ctl("export_definitions", "-p", "nope"), r"404 Not Found")
 
 
-def test_round_trip_to_fresh_broker(ctl: Ctl, fresh_broker: BrokerThread,
-                                    tmp_path: Path) -> None:
+def test_round_trip_to_fresh_broker(ctl: Ctl, fresh_broker: BrokerThread, tmp_path: Path) -> None:
     _populate(ctl)
     file = tmp_path / "defs.json"
     out = ok(ctl("export_definitions", str(file)))
@@ -59,27 +66,32 @@ def test_round_trip_to_fresh_broker(ctl: Ctl, fresh_broker: BrokerThread,
 
     reexported = json_out(invoke(*target, "export_definitions"))
     assert _portable(reexported) == _portable(exported)
-    assert json_out(invoke(*target, "-f", "json", "-p", "prod", "list_queues", "name",
-                           "durable", "arguments")) == [
-        {"name": "orders", "durable": True, "arguments": {"x-max-length": 100}}]
+    assert json_out(
+        invoke(*target, "-f", "json", "-p", "prod", "list_queues", "name", "durable", "arguments")
+    ) == [{"name": "orders", "durable": True, "arguments": {"x-max-length": 100}}]
     assert json_out(invoke(*target, "-f", "json", "-p", "prod", "list_vhost_limits")) == [
-        {"vhost": "prod", "limits": {"max-queues": 50}}]
+        {"vhost": "prod", "limits": {"max-queues": 50}}
+    ]
     # the imported user logs in with the password it had on the first broker
     ok(invoke("--uri", fresh_broker.http_url, "--user", "ops", "--password", "pw", "status"))
 
 
 def test_import_from_stdin_into_vhost(ctl: Ctl) -> None:
     ok(ctl("add_vhost", "dst"))
-    defs = {"queues": [{"name": "from-stdin", "durable": True, "auto_delete": False,
-                        "arguments": {}}]}
+    defs = {
+        "queues": [{"name": "from-stdin", "durable": True, "auto_delete": False, "arguments": {}}]
+    }
     ok(ctl("import_definitions", "-", "-p", "dst", input=orjson.dumps(defs).decode()))
     assert json_out(ctl("-f", "json", "-p", "dst", "list_queues", "name")) == [
-        {"name": "from-stdin"}]
+        {"name": "from-stdin"}
+    ]
 
 
 def test_import_errors(ctl: Ctl, tmp_path: Path) -> None:
-    fails(ctl("import_definitions", str(tmp_path / "missing.json")),
-          r"cannot read .*missing.json: No such file or directory")
+    fails(
+        ctl("import_definitions", str(tmp_path / "missing.json")),
+        r"cannot read .*missing.json: No such file or directory",
+    )
     bad = tmp_path / "bad.json"
     bad.write_text("{nope")
     fails(ctl("import_definitions", str(bad)), r"definitions in .*bad.json is not valid JSON")
@@ -92,9 +104,20 @@ def test_status(ctl: Ctl) -> None:
     ok(ctl("create_queue", "q"))
     lines = ok(ctl("status")).splitlines()
     keys = [line.split(":", 1)[0] for line in lines]
-    assert keys == ["Version", "Node", "Uptime", "Connections", "Channels", "Consumers",
-                    "Exchanges", "Queues", "Bindings", "Messages", "Messages_ready",
-                    "Messages_unacked"]
+    assert keys == [
+        "Version",
+        "Node",
+        "Uptime",
+        "Connections",
+        "Channels",
+        "Consumers",
+        "Exchanges",
+        "Queues",
+        "Bindings",
+        "Messages",
+        "Messages_ready",
+        "Messages_unacked",
+    ]
     assert "Queues: 1" in lines
     record = json_out(ctl("status", "--format=json"))
     assert record["Version"] and record["Node"] and record["Queues"] == 1

@@ -10,8 +10,7 @@ from tests.integration.helpers import pika_connect, wait_for
 def _queue(broker: BrokerThread, name: str, vhost: str = "/") -> dict[str, object]:
     def read() -> dict[str, object]:
         q = broker.broker.vhosts[vhost].queues[name]
-        return {"durable": q.durable, "auto_delete": q.auto_delete,
-                "arguments": dict(q.arguments)}
+        return {"durable": q.durable, "auto_delete": q.auto_delete, "arguments": dict(q.arguments)}
 
     return broker.call(read)
 
@@ -24,22 +23,49 @@ def test_create_list_delete_queue(ctl: Ctl, broker: BrokerThread) -> None:
     assert out.splitlines()[0] == "Listing queues for vhost / ..."
     assert table(out)[1:] == [["name", "messages"], ["jobs", "0"]]
     assert json_out(ctl("list_queues", "name", "durable", "--format=json")) == [
-        {"name": "jobs", "durable": True}]
+        {"name": "jobs", "durable": True}
+    ]
     ok(ctl("delete_queue", "jobs"))
     assert json_out(ctl("-f", "json", "list_queues")) == []
 
 
 def test_create_queue_arguments(ctl: Ctl, broker: BrokerThread) -> None:
-    ok(ctl("create_queue", "args", "--auto-delete", "--expires", "60000",
-           "--max-length", "10", "--message-ttl", "5000", "--delivery-limit", "3",
-           "--reject-on-overflow", "--dead-letter-exchange", "dlx",
-           "--dead-letter-routing-key", "dead", "--arguments", '{"x-max-priority": 5}'))
+    ok(
+        ctl(
+            "create_queue",
+            "args",
+            "--auto-delete",
+            "--expires",
+            "60000",
+            "--max-length",
+            "10",
+            "--message-ttl",
+            "5000",
+            "--delivery-limit",
+            "3",
+            "--reject-on-overflow",
+            "--dead-letter-exchange",
+            "dlx",
+            "--dead-letter-routing-key",
+            "dead",
+            "--arguments",
+            '{"x-max-priority": 5}',
+        )
+    )
     assert _queue(broker, "args") == {
-        "durable": False, "auto_delete": True,
-        "arguments": {"x-expires": 60000, "x-max-length": 10, "x-message-ttl": 5000,
-                      "x-delivery-limit": 3, "x-overflow": "reject-publish",
-                      "x-dead-letter-exchange": "dlx", "x-dead-letter-routing-key": "dead",
-                      "x-max-priority": 5}}
+        "durable": False,
+        "auto_delete": True,
+        "arguments": {
+            "x-expires": 60000,
+            "x-max-length": 10,
+            "x-message-ttl": 5000,
+            "x-delivery-limit": 3,
+            "x-overflow": "reject-publish",
+            "x-dead-letter-exchange": "dlx",
+            "x-dead-letter-routing-key": "dead",
+            "x-max-priority": 5,
+        },
+    }
 
 
 def test_create_stream_queue_is_refused_clearly(ctl: Ctl) -> None:
@@ -102,14 +128,32 @@ def test_list_exchanges(ctl: Ctl) -> None:
 
 
 def test_create_delete_exchange(ctl: Ctl, broker: BrokerThread) -> None:
-    out = ok(ctl("create_exchange", "topic", "events", "--durable", "--internal",
-                 "--alternate-exchange", "ae", "--persist-messages", "5", "--persist-ms", "100"))
+    out = ok(
+        ctl(
+            "create_exchange",
+            "topic",
+            "events",
+            "--durable",
+            "--internal",
+            "--alternate-exchange",
+            "ae",
+            "--persist-messages",
+            "5",
+            "--persist-ms",
+            "100",
+        )
+    )
     assert out == 'Creating topic exchange "events" in vhost "/" ...\n'
-    rows = json_out(ctl("-f", "json", "list_exchanges", "name", "type", "durable", "internal",
-                        "arguments"))
-    assert {"name": "events", "type": "topic", "durable": True, "internal": True,
-            "arguments": {"x-alternate-exchange": "ae", "x-persist-messages": 5,
-                          "x-persist-ms": 100}} in rows
+    rows = json_out(
+        ctl("-f", "json", "list_exchanges", "name", "type", "durable", "internal", "arguments")
+    )
+    assert {
+        "name": "events",
+        "type": "topic",
+        "durable": True,
+        "internal": True,
+        "arguments": {"x-alternate-exchange": "ae", "x-persist-messages": 5, "x-persist-ms": 100},
+    } in rows
     ok(ctl("delete_exchange", "events"))
     names = [r["name"] for r in json_out(ctl("-f", "json", "list_exchanges"))]
     assert "events" not in names
@@ -118,8 +162,7 @@ def test_create_delete_exchange(ctl: Ctl, broker: BrokerThread) -> None:
 def test_create_delayed_exchange(ctl: Ctl) -> None:
     ok(ctl("create_exchange", "direct", "later", "--delayed", "--auto-delete"))
     rows = json_out(ctl("-f", "json", "list_exchanges", "name", "auto_delete", "arguments"))
-    assert {"name": "later", "auto_delete": True,
-            "arguments": {"x-delayed-exchange": True}} in rows
+    assert {"name": "later", "auto_delete": True, "arguments": {"x-delayed-exchange": True}} in rows
 
 
 def test_exchange_errors(ctl: Ctl) -> None:
@@ -148,12 +191,27 @@ def test_list_bindings(ctl: Ctl, broker: BrokerThread) -> None:
     out = ok(ctl("list_bindings"))
     assert out.splitlines()[0] == "Listing bindings for vhost / ..."
     rows = json_out(ctl("-f", "json", "list_bindings"))
-    assert {"source": "logs", "destination": "errors", "destination_type": "queue",
-            "routing_key": "*.error", "arguments": {"x-match": "all"}} in rows
-    assert {"source": "logs", "destination": "mirror", "destination_type": "exchange",
-            "routing_key": "#", "arguments": {}} in rows
-    assert {"source": "", "destination": "errors", "destination_type": "queue",
-            "routing_key": "errors", "arguments": {}} in rows
+    assert {
+        "source": "logs",
+        "destination": "errors",
+        "destination_type": "queue",
+        "routing_key": "*.error",
+        "arguments": {"x-match": "all"},
+    } in rows
+    assert {
+        "source": "logs",
+        "destination": "mirror",
+        "destination_type": "exchange",
+        "routing_key": "#",
+        "arguments": {},
+    } in rows
+    assert {
+        "source": "",
+        "destination": "errors",
+        "destination_type": "queue",
+        "routing_key": "errors",
+        "arguments": {},
+    } in rows
     tbl = table(ok(ctl("-q", "list_bindings", "source", "destination", "routing_key")))
     assert tbl[0] == ["source", "destination", "routing_key"]
     assert ["logs", "errors", "*.error"] in tbl

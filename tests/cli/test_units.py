@@ -21,21 +21,31 @@ def test_dig_and_pick() -> None:
     assert output.pick([item], ["name", "missing"]) == [{"name": "q", "missing": None}]
 
 
-@pytest.mark.parametrize(("value", "text"), [
-    (None, ""), (True, "true"), (False, "false"), (3, "3"), (1.5, "1.5"), ("s", "s"),
-    (["a", "b"], "a,b"), ([], ""), ({"b": 1, "a": [1]}, '{"a":[1],"b":1}'), ([1, 2], "[1,2]"),
-])
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (None, ""),
+        (True, "true"),
+        (False, "false"),
+        (3, "3"),
+        (1.5, "1.5"),
+        ("s", "s"),
+        (["a", "b"], "a,b"),
+        ([], ""),
+        ({"b": 1, "a": [1]}, '{"a":[1],"b":1}'),
+        ([1, 2], "[1,2]"),
+    ],
+)
 def test_cell(value: object, text: str) -> None:
     assert output.cell(value) == text
 
 
 def test_table_alignment() -> None:
-    rows: list[dict[str, object]] = [{"name": "a", "messages": 10},
-                                     {"name": "longer", "messages": None}]
-    assert output.table(rows, ["name", "messages"]) == (
-        "name    messages\n"
-        "a       10\n"
-        "longer")
+    rows: list[dict[str, object]] = [
+        {"name": "a", "messages": 10},
+        {"name": "longer", "messages": None},
+    ]
+    assert output.table(rows, ["name", "messages"]) == ("name    messages\na       10\nlonger")
     assert output.table(rows, ["name"], header=False) == "a\nlonger"
     assert output.table([], ["name"]) == "name"
     assert output.table([], ["name"], header=False) == ""
@@ -50,7 +60,8 @@ def test_key_values_and_json() -> None:
 def test_api_path_encodes_segments() -> None:
     assert api_path("queues", "/", "a b/c") == "/api/queues/%2F/a%20b%2Fc"
     assert api_path("connections", "1.2.3.4:5 -> 6.7.8.9:10") == (
-        "/api/connections/1.2.3.4%3A5%20-%3E%206.7.8.9%3A10")
+        "/api/connections/1.2.3.4%3A5%20-%3E%206.7.8.9%3A10"
+    )
 
 
 def test_error_reason() -> None:
@@ -68,19 +79,24 @@ def _group() -> FlatGroup:
     return group
 
 
-@pytest.mark.parametrize(("args", "expected"), [
-    (["list_users", "-f", "json"], ["-f", "json", "list_users"]),
-    (["list_users", "--format=json", "name"], ["--format=json", "list_users", "name"]),
-    (["-q", "list_users", "--silent"], ["--silent", "-q", "list_users"]),
-    (["list_queues", "-p", "v", "-q"], ["-q", "list_queues", "-p", "v"]),
-    (["--uri", "http://x", "status", "--user", "u"], ["--user", "u", "--uri", "http://x",
-                                                      "status"]),
-    (["create_queue", "--", "-q"], ["create_queue", "--", "-q"]),
-    (["create_queue", "--max-length", "-q"], ["create_queue", "--max-length", "-q"]),
-    (["nosuch", "-q"], ["nosuch", "-q"]),
-    (["--help"], ["--help"]),
-    ([], []),
-])
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["list_users", "-f", "json"], ["-f", "json", "list_users"]),
+        (["list_users", "--format=json", "name"], ["--format=json", "list_users", "name"]),
+        (["-q", "list_users", "--silent"], ["--silent", "-q", "list_users"]),
+        (["list_queues", "-p", "v", "-q"], ["-q", "list_queues", "-p", "v"]),
+        (
+            ["--uri", "http://x", "status", "--user", "u"],
+            ["--user", "u", "--uri", "http://x", "status"],
+        ),
+        (["create_queue", "--", "-q"], ["create_queue", "--", "-q"]),
+        (["create_queue", "--max-length", "-q"], ["create_queue", "--max-length", "-q"]),
+        (["nosuch", "-q"], ["nosuch", "-q"]),
+        (["--help"], ["--help"]),
+        ([], []),
+    ],
+)
 def test_hoist_global_options(args: list[str], expected: list[str]) -> None:
     assert hoist_global_options(_group(), args) == expected
 
@@ -88,19 +104,28 @@ def test_hoist_global_options(args: list[str], expected: list[str]) -> None:
 def test_resolve_target_defaults() -> None:
     t = resolve_target(Endpoint())
     assert (t.scheme, t.host, t.port, t.user, t.password, t.unix_path) == (
-        "http", "127.0.0.1", 15672, "guest", "guest", "")
+        "http",
+        "127.0.0.1",
+        15672,
+        "guest",
+        "guest",
+        "",
+    )
 
 
-@pytest.mark.parametrize(("endpoint", "where"), [
-    (Endpoint(uri="https://h.example"), "https://h.example:443"),
-    (Endpoint(uri="http://h:1234"), "http://h:1234"),
-    (Endpoint(host="other:99"), "http://other:99"),
-    (Endpoint(host="other"), "http://other:15672"),
-    (Endpoint(host="https://other:8443", uri="http://ignored:1"), "https://other:8443"),
-    (Endpoint(hostname="n", port=5, scheme="https"), "https://n:5"),
-    (Endpoint(port=1), "http://127.0.0.1:1"),
-    (Endpoint(unix_path="/tmp/s.sock"), "unix:/tmp/s.sock"),
-])
+@pytest.mark.parametrize(
+    ("endpoint", "where"),
+    [
+        (Endpoint(uri="https://h.example"), "https://h.example:443"),
+        (Endpoint(uri="http://h:1234"), "http://h:1234"),
+        (Endpoint(host="other:99"), "http://other:99"),
+        (Endpoint(host="other"), "http://other:15672"),
+        (Endpoint(host="https://other:8443", uri="http://ignored:1"), "https://other:8443"),
+        (Endpoint(hostname="n", port=5, scheme="https"), "https://n:5"),
+        (Endpoint(port=1), "http://127.0.0.1:1"),
+        (Endpoint(unix_path="/tmp/s.sock"), "unix:/tmp/s.sock"),
+    ],
+)
 def test_resolve_target_precedence(endpoint: Endpoint, where: str) -> None:
     assert resolve_target(endpoint).describe() == where
 

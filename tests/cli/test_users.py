@@ -23,7 +23,8 @@ def test_list_users_table(ctl: Ctl) -> None:
 
 def test_list_users_json_and_columns(ctl: Ctl) -> None:
     assert json_out(ctl("list_users", "--format=json")) == [
-        {"name": "guest", "tags": ["administrator"]}]
+        {"name": "guest", "tags": ["administrator"]}
+    ]
     assert json_out(ctl("-f", "json", "list_users", "name")) == [{"name": "guest"}]
 
 
@@ -32,8 +33,17 @@ def test_add_user_then_it_can_log_in(ctl: Ctl, broker: BrokerThread) -> None:
     assert out == 'Adding user "alice" ...\n'
     rows = json_out(ctl("list_users", "-f", "json"))
     assert {"name": "alice", "tags": ["administrator"]} in rows
-    as_alice = invoke("--uri", broker.http_url, "--user", "alice", "--password", "s3cret",
-                      "-q", "list_users", "name")
+    as_alice = invoke(
+        "--uri",
+        broker.http_url,
+        "--user",
+        "alice",
+        "--password",
+        "s3cret",
+        "-q",
+        "list_users",
+        "name",
+    )
     assert table(ok(as_alice)) == [["name"], ["guest"], ["alice"]]
 
 
@@ -114,8 +124,16 @@ def test_hash_password_prompts_when_omitted() -> None:
 
 def test_hashed_password_works_as_imported_user(ctl: Ctl, broker: BrokerThread) -> None:
     digest = ok(invoke("hash_password", "pw")).strip()
-    defs = {"users": [{"name": "hank", "password_hash": digest, "tags": "administrator",
-                       "hashing_algorithm": "rabbit_password_hashing_sha256"}]}
+    defs = {
+        "users": [
+            {
+                "name": "hank",
+                "password_hash": digest,
+                "tags": "administrator",
+                "hashing_algorithm": "rabbit_password_hashing_sha256",
+            }
+        ]
+    }
     ok(ctl("import_definitions", "-", input=orjson.dumps(defs).decode()))
     ok(invoke("--uri", broker.http_url, "--user", "hank", "--password", "pw", "status"))
 
@@ -139,7 +157,9 @@ def test_set_list_clear_permissions(ctl: Ctl) -> None:
 
 def test_list_permissions_table(ctl: Ctl) -> None:
     assert table(ok(ctl("-q", "list_permissions"))) == [
-        ["user", "configure", "write", "read"], ["guest", ".*", ".*", ".*"]]
+        ["user", "configure", "write", "read"],
+        ["guest", ".*", ".*", ".*"],
+    ]
 
 
 def test_global_vhost_applies_to_permissions(ctl: Ctl) -> None:

@@ -17,8 +17,18 @@ def test_add_list_delete_vhost(ctl: Ctl, broker: BrokerThread) -> None:
 
 
 def test_add_vhost_with_metadata(ctl: Ctl) -> None:
-    ok(ctl("add_vhost", "meta", "--description", "for tests", "--tags", "a,b",
-           "--default-queue-type", "classic"))
+    ok(
+        ctl(
+            "add_vhost",
+            "meta",
+            "--description",
+            "for tests",
+            "--tags",
+            "a,b",
+            "--default-queue-type",
+            "classic",
+        )
+    )
     rows = json_out(ctl("-f", "json", "list_vhosts", "name", "description", "tags"))
     assert {"name": "meta", "description": "for tests", "tags": ["a", "b"]} in rows
 
@@ -28,7 +38,8 @@ def test_vhost_with_slash_in_name_is_encoded(ctl: Ctl) -> None:
     assert {"name": "a/b"} in json_out(ctl("-f", "json", "list_vhosts"))
     ok(ctl("create_queue", "-p", "a/b", "q"))
     assert json_out(ctl("-f", "json", "list_queues", "-p", "a/b", "name", "vhost")) == [
-        {"name": "q", "vhost": "a/b"}]
+        {"name": "q", "vhost": "a/b"}
+    ]
     ok(ctl("delete_vhost", "a/b"))
 
 
@@ -40,9 +51,11 @@ def test_set_list_clear_vhost_limits(ctl: Ctl) -> None:
     out = ok(ctl("set_vhost_limits", '{"max-connections": 10, "max-queues": 2}'))
     assert out == 'Applying limits to vhost "/" ...\n'
     assert json_out(ctl("-f", "json", "list_vhost_limits")) == [
-        {"vhost": "/", "limits": {"max-connections": 10, "max-queues": 2}}]
+        {"vhost": "/", "limits": {"max-connections": 10, "max-queues": 2}}
+    ]
     assert json_out(ctl("-f", "json", "list_vhost_limits", "--global")) == [
-        {"vhost": "/", "limits": {"max-connections": 10, "max-queues": 2}}]
+        {"vhost": "/", "limits": {"max-connections": 10, "max-queues": 2}}
+    ]
     table_out = table(ok(ctl("-q", "list_vhost_limits")))
     assert table_out == [["vhost", "limits"], ["/", '{"max-connections":10,"max-queues":2}']]
     ok(ctl("create_queue", "q1"))
@@ -57,7 +70,8 @@ def test_vhost_limits_other_vhost(ctl: Ctl) -> None:
     ok(ctl("add_vhost", "lim"))
     ok(ctl("set_vhost_limits", "-p", "lim", '{"max-queues": 5}'))
     assert json_out(ctl("-f", "json", "-p", "lim", "list_vhost_limits")) == [
-        {"vhost": "lim", "limits": {"max-queues": 5}}]
+        {"vhost": "lim", "limits": {"max-queues": 5}}
+    ]
     assert json_out(ctl("-f", "json", "list_vhost_limits")) == []
 
 

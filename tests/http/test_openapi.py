@@ -41,7 +41,11 @@ def test_every_route_is_documented(tmp_path: Path) -> None:
     for route in app.router.routes():
         info = route.resource.get_info() if route.resource else {}
         path = info.get("path") or info.get("formatter")
-        if route.method == "HEAD" or path in (None, "/api/openapi.json") or not path.startswith(("/api/", "/metrics")):
+        if (
+            route.method == "HEAD"
+            or path in (None, "/api/openapi.json")
+            or not path.startswith(("/api/", "/metrics"))
+        ):
             continue
         assert route.method.lower() in spec[openapi.openapi_path(path)], path
 

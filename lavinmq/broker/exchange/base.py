@@ -93,7 +93,9 @@ class Exchange:
         for (dest, rk, _), args in list(self._bindings.items()):
             yield dest, rk, args
 
-    def has_binding(self, dest: Destination, routing_key: str, arguments: FieldTable | None) -> bool:
+    def has_binding(
+        self, dest: Destination, routing_key: str, arguments: FieldTable | None
+    ) -> bool:
         return (dest, routing_key, args_key(arguments)) in self._bindings
 
     @property
@@ -104,7 +106,10 @@ class Exchange:
         return any(k[0] is dest for k in self._bindings)
 
     def route(
-        self, routing_key: str, headers: FieldTable | None, out: dict[Queue, None],
+        self,
+        routing_key: str,
+        headers: FieldTable | None,
+        out: dict[Queue, None],
         visited: set[Exchange] | None = None,
     ) -> None:
         """Add every queue reached from this exchange to ``out`` (an ordered set),

@@ -28,8 +28,10 @@ class HeadersExchange(Exchange):
     def bind(self, dest: Destination, routing_key: str, arguments: FieldTable | None) -> bool:
         mode = (arguments or {}).get("x-match", "all")
         if mode not in X_MATCH_VALUES:  # RabbitMQ's check (406) and text
-            raise PreconditionFailed(f"Invalid x-match field value {mode!r}; expected all, any, "
-                                     "all-with-x, or any-with-x")
+            raise PreconditionFailed(
+                f"Invalid x-match field value {mode!r}; expected all, any, "
+                "all-with-x, or any-with-x"
+            )
         return super().bind(dest, routing_key, arguments)
 
     def match(self, routing_key: str, headers: FieldTable | None) -> Iterable[Destination]:
@@ -54,7 +56,9 @@ def matches(args: FieldTable, headers: FieldTable) -> bool:
     """Whether ``headers`` satisfy the binding ``args``."""
     mode = args.get("x-match", "all")
     with_x = mode.endswith("-with-x") if isinstance(mode, str) else False
-    wanted = [(k, v) for k, v in args.items() if k != "x-match" and (with_x or not k.startswith("x-"))]
+    wanted = [
+        (k, v) for k, v in args.items() if k != "x-match" and (with_x or not k.startswith("x-"))
+    ]
     if mode in ("any", "any-with-x"):
         return any(_one(k, v, headers) for k, v in wanted)
     return all(_one(k, v, headers) for k, v in wanted)

@@ -54,7 +54,13 @@ def test_routing_key_channel_and_other_methods_split_batches() -> None:
     )
     events = server().receive_data(data)
     kinds = [type(e).__name__ for e in events]
-    assert kinds == ["PublishBatch", "PublishBatch", "PublishBatch", "MethodReceived", "PublishBatch"]
+    assert kinds == [
+        "PublishBatch",
+        "PublishBatch",
+        "PublishBatch",
+        "MethodReceived",
+        "PublishBatch",
+    ]
     assert isinstance(events[3], MethodReceived)
     assert flatten([e for e in events if isinstance(e, PublishBatch)]) == [
         (1, "a", EMPTY, b"1"),
