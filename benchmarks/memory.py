@@ -257,6 +257,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, log: Callable[[str], None]) -> str:
     """Run every scenario on every broker; return the Markdown section."""
     raise_nofile()
+    if getattr(args, "quick", False):  # smoke test: small counts
+        args.messages = [min(n, 100_000) for n in args.messages][:1]
+        args.connections = min(args.connections, 200)
+        args.queues = min(args.queues, 2_000)
     scenarios: list[tuple[str, Callable[[BrokerUnderTest], Sample]]] = [("idle", idle)]
     scenarios += [("messages", queued_messages(n)) for n in args.messages]
     if args.messages:
@@ -276,23 +280,19 @@ def run(args: argparse.Namespace, log: Callable[[str], None]) -> str:
     results: dict[tuple[str, str], Sample | str] = {}
     order: list[tuple[str, str]] = []
     for kind, scenario in scenarios:
+        row: dict[str, Sample | str] = {}
         for name, make in makers:
             try:
-                sample: Sample | str = _measure(make, scenario, log)
+                row[name] = _measure(make, scenario, log)
             except NotImplementedError:
-                sample = "n/a"
+                row[name] = "n/a"
             except Exception as exc:  # noqa: BLE001 - reported in the table instead
-                sample = f"failed: {exc}"
+                row[name] = f"failed: {exc}"
                 log(f"  {name:<26} failed: {exc}")
-            label = sample.scenario if isinstance(sample, Sample) else _label(kind, scenario)
-            if (kind, label) not in order:
-                order.append((kind, label))
-            results[(name, label)] = sample
+        label = next((s.scenario for s in row.values() if isinstance(s, Sample)), kind)
+        order.append((kind, label))
+        results.update(((name, label), sample) for name, sample in row.items())
     return _markdown(order, results, [name for name, _ in makers], rabbit)
-
-
-def _label(kind: str, scenario: Callable[[BrokerUnderTest], Sample]) -> str:
-    return f"{kind} ({getattr(scenario, '__qualname__', '?')})"
 
 
 def _mb(kb: int) -> str:

@@ -15,6 +15,7 @@ import argparse
 import os
 import platform
 import re
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -99,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     for bench in BENCHMARKS:
         bench.add_arguments(parser)
     args = parser.parse_args(argv)
+    # SIGTERM (e.g. from `timeout`) unwinds like Ctrl-C: the brokers a benchmark started
+    # are stopped by its finally blocks instead of being left running.
+    signal.signal(signal.SIGTERM, _terminate)
 
     def log(text: str) -> None:
         print(text, file=sys.stderr, flush=True)  # noqa: T201
@@ -119,6 +123,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.write:
             write_section(args.write, bench.name, section)
     return 0
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 if __name__ == "__main__":

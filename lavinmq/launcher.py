@@ -87,11 +87,11 @@ class Launcher:
             await self._start_http()
         self._start_services()
         if cfg.pidfile:
-            Path(cfg.pidfile).write_text(f"{os.getpid()}\n")
+            _write_pidfile(cfg.pidfile)
 
     async def _start_http(self) -> None:
         try:
-            from lavinmq.http.server import start_http  # noqa: PLC0415 - optional layer
+            from lavinmq.http.server import start_http  # optional layer: imported late
         except ImportError:
             log.warning("management HTTP API not available")
             return
@@ -132,7 +132,7 @@ class Launcher:
 
     async def _connections_gone(self) -> None:
         assert self.broker is not None
-        while self.broker.connections:
+        while self.broker.connections:  # noqa: ASYNC110 - many closers, no single event
             await asyncio.sleep(0.01)
 
     async def run(self, on_ready: Callable[[Launcher], Any] | None = None) -> None:
@@ -149,8 +149,8 @@ class Launcher:
     def reload(self) -> None:
         """SIGHUP: re-read the settings that are safe to change live from the config file:
         the log level and ``free_disk_min`` (checked again at once)."""
-        from lavinmq import log as lavinmq_log  # noqa: PLC0415
-        from lavinmq.config import Config, apply_ini  # noqa: PLC0415
+        from lavinmq import log as lavinmq_log
+        from lavinmq.config import Config, apply_ini
 
         if not self.config.config_file:
             return
@@ -166,3 +166,7 @@ class Launcher:
         log.info("configuration reloaded")
         if self.broker is not None and not self.broker.closed:
             self.broker.disk_alarm.check()
+
+
+def _write_pidfile(path: str) -> None:
+    Path(path).write_text(f"{os.getpid()}\n")

@@ -69,7 +69,7 @@ def test_blocks_and_unblocks_registered_publishers() -> None:
 
 def test_limit_is_read_at_every_check() -> None:
     limit = [0]
-    alarm, disk, loop = make(5 << 20, limit)
+    alarm, _, loop = make(5 << 20, limit)
     alarm.check()
     assert not alarm.active
     limit[0] = 6 << 20  # e.g. free_disk_min changed by SIGHUP

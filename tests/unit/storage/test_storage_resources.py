@@ -105,7 +105,11 @@ def test_take_dirty_fds(tmp_path: Path) -> None:
     store = MessageStore(directory, segment_size=SMALL)
     store.push(b"a")
     fds = store.take_dirty_fds()
-    assert len(fds) == 2  # the write segment and the directory (a segment was created)
+    # The write segment, the directory (a segment was created in it) and its parent (the
+    # directory itself was created).
+    assert len(fds) == 3
+    assert os.path.samestat(os.fstat(fds[-1]), os.stat(directory))
+    assert os.path.samestat(os.fstat(fds[1]), os.stat(tmp_path))
     for fd in fds:
         os.fstat(fd)
         os.fsync(fd)
