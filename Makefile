@@ -41,8 +41,13 @@ lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+# Runs every benchmark against our broker and a private rabbitmq-server (installed with
+# apt when missing) and rewrites its sections of BENCHMARKS.md. BENCH_ARGS=--quick for a
+# smoke run, BENCH_ARGS=throughput for one part.
+BENCH_ARGS ?=
 bench: $(VENV)/.installed-dev
-	$(PY) -m benchmarks.run
+	command -v rabbitmq-server >/dev/null || apt-get install -y rabbitmq-server
+	$(PY) -m benchmarks.run --write BENCHMARKS.md $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
