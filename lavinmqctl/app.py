@@ -21,6 +21,7 @@ from lavinmqctl.commands import (
     permissions,
     policies,
     queues,
+    shovels,
     status,
     users,
     vhosts,
@@ -47,6 +48,7 @@ for _module in (
     connections,
     policies,
     parameters,
+    shovels,
     definitions,
     status,
 ):
