@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -69,3 +70,19 @@ def parse_url(url: str) -> ConnectionParameters:
 
 
 __all__ = ["DEFAULT_URL", "ConnectionParameters", "parse_url"]
+
+
+def ssl_context_for(uri: str) -> ssl.SSLContext | None:
+    """The TLS context for an ``amqps://`` URI, from RabbitMQ's URI query parameters
+    ``cacertfile``, ``certfile``, ``keyfile`` and ``verify`` (``verify_none``)."""
+    parts = urlsplit(uri)
+    if parts.scheme != "amqps":
+        return None
+    query = dict(parse_qsl(parts.query))
+    ctx = ssl.create_default_context(cafile=query.get("cacertfile"))
+    if query.get("certfile"):
+        ctx.load_cert_chain(query["certfile"], query.get("keyfile"))
+    if query.get("verify") == "verify_none":
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    return ctx

@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from lavinmq.amqp.errors import AMQPError
 from lavinmq.amqp.properties import BasicProperties
 from lavinmq.client import Channel, ClientError, Connection, Message, connect
+from lavinmq.client.url import ssl_context_for
 from lavinmq.federation.upstream import (
     Upstream,
     UpstreamError,
     local_vhost,
     scrub,
-    ssl_context_for,
 )
 
 if TYPE_CHECKING:

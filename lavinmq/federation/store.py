@@ -13,72 +13,27 @@ at broker shutdown links are only stopped, so upstream queues keep collecting.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
+from lavinmq.broker.services import ReconcilingService
 from lavinmq.federation.exchange_link import ExchangeLink
 from lavinmq.federation.link import Link
 from lavinmq.federation.queue_link import QueueLink
 from lavinmq.federation.upstream import UPSTREAM, UPSTREAM_SET, Upstream, upstreams_for
 
 if TYPE_CHECKING:
-    from lavinmq.broker.broker import Broker
-    from lavinmq.broker.parameters import VHostParameters
-    from lavinmq.broker.vhost import VHost
+    pass
 
 log = logging.getLogger(__name__)
-RECONCILE_INTERVAL = 1.0
 LinkKey = tuple[str, str, str, str]
 """(vhost, "exchange" or "queue", exchange/queue name, upstream name)"""
 
 
-class FederationStore:
+class FederationStore(ReconcilingService[LinkKey, Link]):
     """Owns the links; the launcher starts and stops it, the API reads it."""
 
     NAME = "federation"
-
-    def __init__(self, broker: Broker) -> None:
-        self.broker = broker
-        self.links: dict[LinkKey, Link] = {}
-        self._hooked: dict[str, VHostParameters] = {}
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._pending: set[asyncio.Task[None]] = set()
-
-    def start(self) -> None:
-        self.reconcile()
-        self._task = asyncio.get_running_loop().create_task(self._watch())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        for params in self._hooked.values():
-            with contextlib.suppress(ValueError):
-                params.listeners.remove(self._changed)
-        links, self.links = list(self.links.values()), {}
-        await asyncio.gather(
-            *(link.stop() for link in links), *self._pending, return_exceptions=True
-        )
-
-    async def _watch(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), RECONCILE_INTERVAL)
-            self._wake.clear()
-            self.reconcile()
-
-    def _changed(self, params: VHostParameters) -> None:
-        self._wake.set()
-
-    def _hook(self, vhost: VHost) -> None:
-        params = vhost.parameters
-        if self._hooked.get(vhost.name) is not params:
-            self._hooked[vhost.name] = params
-            params.listeners.append(self._changed)
 
     def _wanted(self) -> dict[LinkKey, Upstream]:
         wanted: dict[LinkKey, Upstream] = {}
@@ -104,39 +59,23 @@ class FederationStore:
     def reconcile(self) -> None:
         """Start, restart and delete links to match upstreams, policies and entities."""
         wanted = self._wanted()
-        for key, link in list(self.links.items()):
+        for key, link in list(self.workers.items()):
             upstream = wanted.get(key)
             if upstream == link.upstream:
                 continue
-            del self.links[key]
+            del self.workers[key]
             if upstream is None:
                 log.info("federation link %s removed", link.label)
                 self._later(link.stop(cleanup=True))
             else:
                 self._start(key, upstream, after=link)  # settings changed: restart
         for key, upstream in wanted.items():
-            if key not in self.links:
+            if key not in self.workers:
                 self._start(key, upstream)
 
     def _start(self, key: LinkKey, upstream: Upstream, after: Link | None = None) -> None:
         cls = ExchangeLink if key[1] == "exchange" else QueueLink
-        link = cls(self.broker, key[0], key[2], upstream)
-        self.links[key] = link
-        if after is None:
-            link.start()
-            return
-
-        async def restart() -> None:
-            await after.stop()
-            if self.links.get(key) is link:
-                link.start()
-
-        self._later(restart())
-
-    def _later(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        self._replace(key, cls(self.broker, key[0], key[2], upstream), after)
 
     # -- API ----------------------------------------------------------------------------
 
@@ -144,13 +83,13 @@ class FederationStore:
         node = self.broker.cluster_name
         return [
             {**link.details(), "node": node}
-            for key, link in sorted(self.links.items())
+            for key, link in sorted(self.workers.items())
             if vhost in (None, key[0])
         ]
 
     def restart(self, vhost: str, link_id: str) -> bool:
         """Restart the link with this id (a new session); False if there is none."""
-        for key, link in list(self.links.items()):
+        for key, link in list(self.workers.items()):
             if key[0] == vhost and link.id == link_id:
                 self._start(key, link.upstream, after=link)
                 return True

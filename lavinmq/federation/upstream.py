@@ -11,10 +11,9 @@ default: the federated one's), ``consumer-tag``. A set is a list of
 
 from __future__ import annotations
 
-import ssl
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 ACK_MODES = ("on-confirm", "on-publish", "no-ack")
 UPSTREAM = "federation-upstream"
@@ -128,21 +127,6 @@ def scrub(uri: str) -> str:
     host = parts.hostname or ""
     netloc = (f"[{host}]" if ":" in host else host) + (f":{parts.port}" if parts.port else "")
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-
-
-def ssl_context_for(uri: str) -> ssl.SSLContext | None:
-    """TLS for ``amqps://`` from the URI's ``cacertfile``/``certfile``/``keyfile``/``verify``."""
-    parts = urlsplit(uri)
-    if parts.scheme != "amqps":
-        return None
-    query = dict(parse_qsl(parts.query))
-    ctx = ssl.create_default_context(cafile=query.get("cacertfile"))
-    if query.get("certfile"):
-        ctx.load_cert_chain(query["certfile"], query.get("keyfile"))
-    if query.get("verify") == "verify_none":
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-    return ctx
 
 
 def local_vhost(uri: str) -> str | None:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import ssl
-from urllib.parse import parse_qsl, urlsplit
 
 from lavinmq.amqp.errors import AMQPError, NotFound
 from lavinmq.client import (
@@ -22,26 +20,11 @@ from lavinmq.client import (
     ConsumerIterator,
     connect,
 )
+from lavinmq.client.url import ssl_context_for
 from lavinmq.shovel.config import QUEUE_LENGTH, ShovelConfig
 
 log = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 10.0
-
-
-def ssl_context_for(uri: str) -> ssl.SSLContext | None:
-    """The TLS context for an ``amqps://`` URI, from RabbitMQ's URI query parameters
-    ``cacertfile``, ``certfile``, ``keyfile`` and ``verify`` (``verify_none``)."""
-    parts = urlsplit(uri)
-    if parts.scheme != "amqps":
-        return None
-    query = dict(parse_qsl(parts.query))
-    ctx = ssl.create_default_context(cafile=query.get("cacertfile"))
-    if query.get("certfile"):
-        ctx.load_cert_chain(query["certfile"], query.get("keyfile"))
-    if query.get("verify") == "verify_none":
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-    return ctx
 
 
 async def open_connection(uri: str, name: str) -> Connection:

@@ -8,22 +8,19 @@ saved (``VHostParameters.listeners``) and once a second, which also notices new 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
+from lavinmq.broker.services import ReconcilingService
 from lavinmq.shovel.config import ShovelConfigError
 from lavinmq.shovel.runner import ShovelRunner
 
 if TYPE_CHECKING:
     from lavinmq.broker.broker import Broker
-    from lavinmq.broker.parameters import VHostParameters
 
 log = logging.getLogger(__name__)
 COMPONENT = "shovel"
-RECONCILE_INTERVAL = 1.0
 
 
 def resolve_uri(broker: Broker, uri: str) -> str:
@@ -41,52 +38,16 @@ def resolve_uri(broker: Broker, uri: str) -> str:
     return f"{local}?{parts.query}" if parts.query else local
 
 
-class ShovelStore:
+class ShovelStore(ReconcilingService[tuple[str, str], ShovelRunner]):
     """Owns the runners; the launcher starts and stops it, the API reads it."""
 
     NAME = "shovels"
 
-    def __init__(self, broker: Broker) -> None:
-        self.broker = broker
-        self.runners: dict[tuple[str, str], ShovelRunner] = {}
-        self._hooked: dict[str, VHostParameters] = {}
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._stopping: set[asyncio.Task[None]] = set()
-
-    def start(self) -> None:
-        self.reconcile()
-        self._task = asyncio.get_running_loop().create_task(self._watch())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        for params in self._hooked.values():
-            with contextlib.suppress(ValueError):
-                params.listeners.remove(self._changed)
-        runners, self.runners = list(self.runners.values()), {}
-        await asyncio.gather(*(r.stop() for r in runners), *self._stopping, return_exceptions=True)
-
-    async def _watch(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), RECONCILE_INTERVAL)
-            self._wake.clear()
-            self.reconcile()
-
-    def _changed(self, params: VHostParameters) -> None:
-        self._wake.set()
-
     def _wanted(self) -> dict[tuple[str, str], Any]:
         wanted: dict[tuple[str, str], Any] = {}
         for vhost in list(self.broker.vhosts.values()):
-            params = vhost.parameters
-            if self._hooked.get(vhost.name) is not params:
-                self._hooked[vhost.name] = params
-                params.listeners.append(self._changed)
-            for (component, name), value in params.parameters.items():
+            self._hook(vhost)
+            for (component, name), value in vhost.parameters.parameters.items():
                 if component == COMPONENT:
                     wanted[(vhost.name, name)] = value
         return wanted
@@ -94,45 +55,30 @@ class ShovelStore:
     def reconcile(self) -> None:
         """Start, restart and stop runners to match the parameters."""
         wanted = self._wanted()
-        for key, runner in list(self.runners.items()):
+        for key, runner in list(self.workers.items()):
             if key not in wanted:
-                del self.runners[key]
+                del self.workers[key]
                 self._stop_later(runner)
             elif wanted[key] != runner.value:  # redefined: the new one starts once this stopped
                 self._launch(key, wanted[key], after=runner)
         for key, value in wanted.items():
-            if key not in self.runners:
+            if key not in self.workers:
                 self._launch(key, value)
 
     def _launch(self, key: tuple[str, str], value: Any, after: ShovelRunner | None = None) -> None:
         runner = ShovelRunner(
             key[0], key[1], value, lambda u: resolve_uri(self.broker, u), self._done
         )
-        self.runners[key] = runner
-        if after is None:
-            runner.start()
-            return
-
-        async def restart() -> None:
-            await after.stop()
-            if self.runners.get(key) is runner:
-                runner.start()
-
-        self._track(restart())
+        self._replace(key, runner, after)
 
     def _stop_later(self, runner: ShovelRunner) -> None:
-        self._track(runner.stop())
-
-    def _track(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._stopping.add(task)
-        task.add_done_callback(self._stopping.discard)
+        self._later(runner.stop())
 
     def _done(self, runner: ShovelRunner) -> None:
         """A ``src-delete-after`` shovel finished: delete its parameter, as RabbitMQ."""
         vhost = self.broker.vhosts.get(runner.vhost)
         key = (COMPONENT, runner.name)
-        if vhost is not None and self.runners.get((runner.vhost, runner.name)) is runner:
+        if vhost is not None and self.workers.get((runner.vhost, runner.name)) is runner:
             vhost.parameters.parameters.pop(key, None)
             vhost.parameters.save()
 
@@ -142,16 +88,16 @@ class ShovelStore:
         node = self.broker.cluster_name
         return [
             {**r.details(), "node": node}
-            for (v, _), r in sorted(self.runners.items())
+            for (v, _), r in sorted(self.workers.items())
             if vhost in (None, v)
         ]
 
     def get(self, vhost: str, name: str) -> ShovelRunner | None:
-        return self.runners.get((vhost, name))
+        return self.workers.get((vhost, name))
 
     def restart(self, vhost: str, name: str) -> bool:
         """Restart one shovel (a new session, counters reset); False if there is none."""
-        runner = self.runners.get((vhost, name))
+        runner = self.workers.get((vhost, name))
         if runner is None:
             return False
         self._launch((vhost, name), runner.value, after=runner)

@@ -8,25 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.broker_thread import BrokerThread
 from tests.durability.helpers import BrokerProcess
-
-
-@pytest.fixture
-def make_broker(tmp_path: Path) -> Iterator[Callable[..., BrokerThread]]:
-    """Start in-process brokers with ``Config`` overrides; stopped and checked at the end."""
-    started: list[BrokerThread] = []
-
-    def make(**overrides: Any) -> BrokerThread:
-        bt = BrokerThread(tmp_path / f"data{len(started)}", **overrides).start()
-        started.append(bt)
-        return bt
-
-    yield make
-    for bt in started:
-        bt.stop()
-    errors = [e.get("message") or repr(e.get("exception")) for bt in started for e in bt.errors]
-    assert not errors, f"broker event loop errors: {errors}"
 
 
 @pytest.fixture

@@ -8,36 +8,25 @@ endpoints show the resulting links and restart them. The HTTP layer does not imp
 
 from __future__ import annotations
 
-from typing import Any, Protocol, cast
+from typing import Any
 
 from aiohttp import web
 
-from lavinmq.http.context import broker_of, require, vhost_of, visible_vhosts
+from lavinmq.http.context import require, vhost_of
 from lavinmq.http.errors import not_found
 from lavinmq.http.json import no_content
 from lavinmq.http.pagination import page
+from lavinmq.http.routes.services import ServiceStatus, service, service_rows
 
 routes = web.RouteTableDef()
 
 
-class FederationStatus(Protocol):
-    """What the API needs of ``lavinmq.federation.FederationStore``."""
-
-    def details(self, vhost: str | None = None) -> list[dict[str, Any]]: ...
-
-    def restart(self, vhost: str, link_id: str) -> bool: ...
-
-
-def _store(request: web.Request) -> FederationStatus | None:
-    return cast(FederationStatus | None, broker_of(request).services.get("federation"))
+def _store(request: web.Request) -> ServiceStatus | None:
+    return service(request, "federation")
 
 
 def _rows(request: web.Request, vhost: str | None) -> list[dict[str, Any]]:
-    store = _store(request)
-    if store is None:
-        return []
-    names = {v.name for v in visible_vhosts(request)}
-    return [row for row in store.details(vhost) if row["vhost"] in names]
+    return service_rows(request, "federation", vhost)
 
 
 @routes.get("/api/federation-links")
