@@ -231,12 +231,7 @@ class Channel(ChannelDeclare):
         """
         self._raise_if_closed()
         frame = self._encode_publish(body, exchange, routing_key, properties, mandatory)
-        self._conn.send_frame(frame * count)
-        confirms = self._confirms
-        if confirms is None:
-            return 0
-        confirms.published += count
-        return confirms.published
+        return self.publish_encoded(frame * count, count)
 
     def encode_publish(
         self,
