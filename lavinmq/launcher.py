@@ -20,7 +20,8 @@ from typing import Any
 from lavinmq.broker.broker import Broker
 from lavinmq.config import Config
 from lavinmq.federation.store import FederationStore
-from lavinmq.server.listeners import listen_tcp, listen_unix
+from lavinmq.lazy_http import LazyProtocolFactory, ProtocolFactory
+from lavinmq.server.listeners import bind_hosts, listen_tcp, listen_unix
 from lavinmq.shovel.store import ShovelStore
 
 log = logging.getLogger(__name__)
@@ -30,8 +31,11 @@ DRAIN_SECONDS = 0.5
 def tls_context(config: Config) -> ssl.SSLContext:
     """The server TLS context from ``--cert``/``--key``/``--ciphers``/``--tls-min-version``."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.minimum_version = (ssl.TLSVersion.TLSv1_3 if config.tls_min_version in ("1.3", "TLSv1.3")
-                           else ssl.TLSVersion.TLSv1_2)
+    ctx.minimum_version = (
+        ssl.TLSVersion.TLSv1_3
+        if config.tls_min_version in ("1.3", "TLSv1.3")
+        else ssl.TLSVersion.TLSv1_2
+    )
     ctx.load_cert_chain(config.tls_cert_path, config.tls_key_path or None)
     if config.tls_ciphers:
         ctx.set_ciphers(config.tls_ciphers)
@@ -63,6 +67,7 @@ class Launcher:
         self.http_port = 0
         self.https_port = 0
         self._http_cleanup: Callable[[], Awaitable[None]] | None = None
+        self.http_lazy: LazyProtocolFactory | None = None
         self._stopped = asyncio.Event()
 
     async def start(self) -> None:
@@ -76,7 +81,9 @@ class Launcher:
             self.amqp_port = server.sockets[0].getsockname()[1]
             self.broker.listen_ports["amqp"] = self.amqp_port
             host = cfg.amqp_host if cfg.amqp_host not in ("0.0.0.0", "::", "") else "127.0.0.1"
-            self.broker.local_uri = f"amqp://{f'[{host}]' if ':' in host else host}:{self.amqp_port}"
+            self.broker.local_uri = (
+                f"amqp://{f'[{host}]' if ':' in host else host}:{self.amqp_port}"
+            )
         if cfg.amqps_port >= 0 and cfg.tls_cert_path:
             server = await listen_tcp(self.broker, cfg.amqp_host, cfg.amqps_port, tls_context(cfg))
             self.servers.append(server)
@@ -90,18 +97,44 @@ class Launcher:
             _write_pidfile(cfg.pidfile)
 
     async def _start_http(self) -> None:
-        try:
-            from lavinmq.http.server import start_http  # optional layer: imported late
-        except ImportError:
-            log.warning("management HTTP API not available")
-            return
+        """Take the HTTP(S) ports now; load the API on the first connection (lazy_http)."""
+        assert self.broker is not None
+        cfg = self.config
+        lazy = LazyProtocolFactory(self._load_http)
+        self.http_lazy = lazy
+        loop = asyncio.get_running_loop()
+        if cfg.http_port >= 0:
+            server = await loop.create_server(
+                lazy, bind_hosts(cfg.http_host), cfg.http_port, reuse_address=True
+            )
+            self.http_port = self._remember(server, "http", "management API")
+        if cfg.https_port >= 0 and cfg.tls_cert_path:
+            server = await loop.create_server(
+                lazy,
+                bind_hosts(cfg.http_host),
+                cfg.https_port,
+                ssl=tls_context(cfg),
+                reuse_address=True,
+            )
+            self.https_port = self._remember(server, "https", "management API (HTTPS)")
+
+    def _remember(self, server: asyncio.Server, protocol: str, what: str) -> int:
+        assert self.broker is not None
+        self.servers.append(server)
+        port = int(server.sockets[0].getsockname()[1])
+        self.broker.listen_ports[protocol] = port
+        log.info("%s listening on %s:%d", what, self.config.http_host, port)
+        return port
+
+    async def _load_http(self) -> ProtocolFactory:
+        from lavinmq.http.server import make_runner
         from lavinmq.server.websocket import websocket_transport
 
         assert self.broker is not None
-        cfg = self.config
-        tls = tls_context(cfg) if cfg.https_port >= 0 and cfg.tls_cert_path else None
-        self.http_port, self.https_port, self._http_cleanup = await start_http(
-            self.broker, cfg, ssl_context=tls, websocket_factory=websocket_transport(self.broker))
+        runner = await make_runner(self.broker, websocket_factory=websocket_transport(self.broker))
+        self._http_cleanup = runner.cleanup
+        assert runner.server is not None
+        return runner.server
 
     def _start_services(self) -> None:
         """Shovels and federation links: started from the stored parameters, and again

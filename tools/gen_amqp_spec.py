@@ -4,7 +4,7 @@ AMQP 0-9-1 JSON spec.
 Usage: python tools/gen_amqp_spec.py [SPEC_JSON]   (default: tools/amqp-rabbitmq-0.9.1.json)
        python tools/gen_amqp_spec.py --check       (exit 1 if the checked-in files differ)
 
-Each method becomes a frozen, slotted dataclass with CLASS_ID/METHOD_ID/INDEX/NAME,
+Each method becomes a plain slotted class with CLASS_ID/METHOD_ID/INDEX/NAME, FIELDS,
 SYNCHRONOUS and CONTENT class constants, an ``encode()`` returning the method frame payload
 (class id and method id included) and a ``decode(buf, offset)`` classmethod that reads the
 arguments after the class/method ids. Runs of fixed-size arguments are packed with one
@@ -143,7 +143,7 @@ def group_args(args: list[tuple[str, str]]) -> list[tuple[str, list[tuple[str, s
 
 def default_repr(kind: str, value: Any) -> str:
     if kind == "table":
-        return "field(default_factory=dict)"
+        return "None"
     if kind == "bit":
         return repr(bool(value)) if value is not None else "False"
     if kind == "shortstr":
@@ -171,10 +171,10 @@ class Emitter:
         out = [
             "",
             "",
-            "@dataclass(frozen=True, slots=True)",
             f"class {cname}(Method):",
             f'    """{cls["name"].capitalize()}.{camel(m["name"])} ({cls["id"]}, {m["id"]})."""',
             "",
+            f"    __slots__ = ({''.join(repr(n) + ', ' for n, _ in args)})",
             f"    CLASS_ID: ClassVar[int] = {cls['id']}",
             f"    METHOD_ID: ClassVar[int] = {m['id']}",
             f"    INDEX: ClassVar[int] = 0x{(cls['id'] << 16) | m['id']:08X}",
@@ -183,11 +183,11 @@ class Emitter:
             f"    CONTENT: ClassVar[bool] = {bool(m.get('content'))}",
             f"    FROM_SERVER: ClassVar[bool] = {m['name'] in SERVER_SENDS[cls['name']]}",
             f"    FROM_CLIENT: ClassVar[bool] = {m['name'] in CLIENT_SENDS[cls['name']]}",
+            "    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = ("
+            + "".join(f"({n!r}, {PY_TYPES[k]!r}), " for n, k in args)
+            + ")",
         ]
-        if args:
-            out.append("")
-        for name, kind in args:
-            out.append(f"    {name}: {PY_TYPES[kind]} = {default_repr(kind, defaults[name])}")
+        out += self._init(args, defaults)
         out += ["", "    def encode(self) -> bytes:"]
         out += self._encode_body(cls["id"], m["id"], args, head)
         out += [
@@ -197,6 +197,21 @@ class Emitter:
         ]
         out += self._decode_body(cname, args)
         return "\n".join(out)
+
+    def _init(self, args: list[tuple[str, str]], defaults: dict[str, Any]) -> list[str]:
+        if not args:
+            return []
+        out = [""]
+        out += [f"    {n}: {PY_TYPES[k]}" for n, k in args]
+        params = ", ".join(
+            f"{n}: {PY_TYPES[k]}{' | None' if k == 'table' else ''} = {default_repr(k, defaults[n])}"
+            for n, k in args
+        )
+        out += ["", f"    def __init__(self, {params}) -> None:"]
+        for n, k in args:
+            value = f"{{}} if {n} is None else {n}" if k == "table" else n
+            out.append(f"        self.{n} = {value}")
+        return out
 
     def _encode_body(self, cid: int, mid: int, args: list[tuple[str, str]], head: str) -> list[str]:
         parts = [f"_HEAD_{cid}_{mid}"]
@@ -267,8 +282,7 @@ def generate_spec(spec: dict[str, Any]) -> str:
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from lavinmq.amqp.types import (
     Buffer,
@@ -286,9 +300,16 @@ from lavinmq.amqp.types import (
 
 
 class Method:
-    """Base class of every generated AMQP method."""
+    """Base class of every generated AMQP method.
+
+    Methods are plain slotted classes rather than dataclasses: 66 dataclasses cost ~2 MB
+    of RSS at import (each builds its methods with ``exec``), and a plain ``__init__`` is
+    faster to call. Treat instances as immutable: the codec shares them between events.
+    """
 
     __slots__ = ()
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = ()
+    """(argument name, Python type name) in wire order."""
     CLASS_ID: ClassVar[int]
     METHOD_ID: ClassVar[int]
     INDEX: ClassVar[int]
@@ -306,6 +327,21 @@ class Method:
     def decode(cls, buf: Buffer, offset: int) -> Method:
         """Decode the arguments starting at ``offset`` (after the class/method ids)."""
         raise NotImplementedError
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name, _ in self.FIELDS)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{{name}}={{getattr(self, name)!r}}" for name, _ in self.FIELDS)
+        return f"{{type(self).__name__}}({{args}})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash((type(self), *self._values()))
 {chr(10).join(classes)}
 
 

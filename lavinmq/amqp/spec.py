@@ -8,8 +8,7 @@
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from lavinmq.amqp.types import (
     Buffer,
@@ -99,9 +98,16 @@ _HEAD_85_11 = _S_HH.pack(85, 11)
 
 
 class Method:
-    """Base class of every generated AMQP method."""
+    """Base class of every generated AMQP method.
+
+    Methods are plain slotted classes rather than dataclasses: 66 dataclasses cost ~2 MB
+    of RSS at import (each builds its methods with ``exec``), and a plain ``__init__`` is
+    faster to call. Treat instances as immutable: the codec shares them between events.
+    """
 
     __slots__ = ()
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = ()
+    """(argument name, Python type name) in wire order."""
     CLASS_ID: ClassVar[int]
     METHOD_ID: ClassVar[int]
     INDEX: ClassVar[int]
@@ -120,11 +126,26 @@ class Method:
         """Decode the arguments starting at ``offset`` (after the class/method ids)."""
         raise NotImplementedError
 
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name, _ in self.FIELDS)
 
-@dataclass(frozen=True, slots=True)
+    def __repr__(self) -> str:
+        args = ", ".join(f"{name}={getattr(self, name)!r}" for name, _ in self.FIELDS)
+        return f"{type(self).__name__}({args})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash((type(self), *self._values()))
+
+
 class ConnectionStart(Method):
     """Connection.Start (10, 10)."""
 
+    __slots__ = ('version_major', 'version_minor', 'server_properties', 'mechanisms', 'locales', )
     CLASS_ID: ClassVar[int] = 10
     METHOD_ID: ClassVar[int] = 10
     INDEX: ClassVar[int] = 0x000A000A
@@ -133,12 +154,20 @@ class ConnectionStart(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = True
     FROM_CLIENT: ClassVar[bool] = False
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('version_major', 'int'), ('version_minor', 'int'), ('server_properties', 'FieldTable'), ('mechanisms', 'bytes'), ('locales', 'bytes'), )
 
-    version_major: int = 0
-    version_minor: int = 9
-    server_properties: FieldTable = field(default_factory=dict)
-    mechanisms: bytes = b'PLAIN'
-    locales: bytes = b'en_US'
+    version_major: int
+    version_minor: int
+    server_properties: FieldTable
+    mechanisms: bytes
+    locales: bytes
+
+    def __init__(self, version_major: int = 0, version_minor: int = 9, server_properties: FieldTable | None = None, mechanisms: bytes = b'PLAIN', locales: bytes = b'en_US') -> None:
+        self.version_major = version_major
+        self.version_minor = version_minor
+        self.server_properties = {} if server_properties is None else server_properties
+        self.mechanisms = mechanisms
+        self.locales = locales
 
     def encode(self) -> bytes:
         return b"".join((
@@ -159,10 +188,10 @@ class ConnectionStart(Method):
         return cls(version_major, version_minor, server_properties, mechanisms, locales)
 
 
-@dataclass(frozen=True, slots=True)
 class ConnectionStartOk(Method):
     """Connection.StartOk (10, 11)."""
 
+    __slots__ = ('client_properties', 'mechanism', 'response', 'locale', )
     CLASS_ID: ClassVar[int] = 10
     METHOD_ID: ClassVar[int] = 11
     INDEX: ClassVar[int] = 0x000A000B
@@ -171,11 +200,18 @@ class ConnectionStartOk(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = False
     FROM_CLIENT: ClassVar[bool] = True
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('client_properties', 'FieldTable'), ('mechanism', 'str'), ('response', 'bytes'), ('locale', 'str'), )
 
-    client_properties: FieldTable = field(default_factory=dict)
-    mechanism: str = 'PLAIN'
-    response: bytes = b''
-    locale: str = 'en_US'
+    client_properties: FieldTable
+    mechanism: str
+    response: bytes
+    locale: str
+
+    def __init__(self, client_properties: FieldTable | None = None, mechanism: str = 'PLAIN', response: bytes = b'', locale: str = 'en_US') -> None:
+        self.client_properties = {} if client_properties is None else client_properties
+        self.mechanism = mechanism
+        self.response = response
+        self.locale = locale
 
     def encode(self) -> bytes:
         return b"".join((
@@ -195,10 +231,10 @@ class ConnectionStartOk(Method):
         return cls(client_properties, mechanism, response, locale)
 
 
-@dataclass(frozen=True, slots=True)
 class ConnectionSecure(Method):
     """Connection.Secure (10, 20)."""
 
+    __slots__ = ('challenge', )
     CLASS_ID: ClassVar[int] = 10
     METHOD_ID: ClassVar[int] = 20
     INDEX: ClassVar[int] = 0x000A0014
@@ -207,8 +243,12 @@ class ConnectionSecure(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = True
     FROM_CLIENT: ClassVar[bool] = False
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('challenge', 'bytes'), )
 
-    challenge: bytes = b''
+    challenge: bytes
+
+    def __init__(self, challenge: bytes = b'') -> None:
+        self.challenge = challenge
 
     def encode(self) -> bytes:
         return b"".join((
@@ -222,10 +262,10 @@ class ConnectionSecure(Method):
         return cls(challenge)
 
 
-@dataclass(frozen=True, slots=True)
 class ConnectionSecureOk(Method):
     """Connection.SecureOk (10, 21)."""
 
+    __slots__ = ('response', )
     CLASS_ID: ClassVar[int] = 10
     METHOD_ID: ClassVar[int] = 21
     INDEX: ClassVar[int] = 0x000A0015
@@ -234,8 +274,12 @@ class ConnectionSecureOk(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = False
     FROM_CLIENT: ClassVar[bool] = True
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('response', 'bytes'), )
 
-    response: bytes = b''
+    response: bytes
+
+    def __init__(self, response: bytes = b'') -> None:
+        self.response = response
 
     def encode(self) -> bytes:
         return b"".join((
@@ -249,10 +293,10 @@ class ConnectionSecureOk(Method):
         return cls(response)
 
 
-@dataclass(frozen=True, slots=True)
 class ConnectionTune(Method):
     """Connection.Tune (10, 30)."""
 
+    __slots__ = ('channel_max', 'frame_max', 'heartbeat', )
     CLASS_ID: ClassVar[int] = 10
     METHOD_ID: ClassVar[int] = 30
     INDEX: ClassVar[int] = 0x000A001E
@@ -261,10 +305,16 @@ class ConnectionTune(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = True
     FROM_CLIENT: ClassVar[bool] = False
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('channel_max', 'int'), ('frame_max', 'int'), ('heartbeat', 'int'), )
 
-    channel_max: int = 0
-    frame_max: int = 0
-    heartbeat: int = 0
+    channel_max: int
+    frame_max: int
+    heartbeat: int
+
+    def __init__(self, channel_max: int = 0, frame_max: int = 0, heartbeat: int = 0) -> None:
+        self.channel_max = channel_max
+        self.frame_max = frame_max
+        self.heartbeat = heartbeat
 
     def encode(self) -> bytes:
         return b"".join((
@@ -279,10 +329,10 @@ class ConnectionTune(Method):
         return cls(channel_max, frame_max, heartbeat)
 
 
-@dataclass(frozen=True, slots=True)
 class ConnectionTuneOk(Method):
     """Connection.TuneOk (10, 31)."""
 
+    __slots__ = ('channel_max', 'frame_max', 'heartbeat', )
     CLASS_ID: ClassVar[int] = 10
     METHOD_ID: ClassVar[int] = 31
     INDEX: ClassVar[int] = 0x000A001F
@@ -291,10 +341,16 @@ class ConnectionTuneOk(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = False
     FROM_CLIENT: ClassVar[bool] = True
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('channel_max', 'int'), ('frame_max', 'int'), ('heartbeat', 'int'), )
 
-    channel_max: int = 0
-    frame_max: int = 0
-    heartbeat: int = 0
+    channel_max: int
+    frame_max: int
+    heartbeat: int
+
+    def __init__(self, channel_max: int = 0, frame_max: int = 0, heartbeat: int = 0) -> None:
+        self.channel_max = channel_max
+        self.frame_max = frame_max
+        self.heartbeat = heartbeat
 
     def encode(self) -> bytes:
         return b"".join((
@@ -309,10 +365,10 @@ class ConnectionTuneOk(Method):
         return cls(channel_max, frame_max, heartbeat)
 
 
-@dataclass(frozen=True, slots=True)
 class ConnectionOpen(Method):
     """Connection.Open (10, 40)."""
 
+    __slots__ = ('virtual_host', 'capabilities', 'insist', )
     CLASS_ID: ClassVar[int] = 10
     METHOD_ID: ClassVar[int] = 40
     INDEX: ClassVar[int] = 0x000A0028
@@ -321,10 +377,16 @@ class ConnectionOpen(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = False
     FROM_CLIENT: ClassVar[bool] = True
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('virtual_host', 'str'), ('capabilities', 'str'), ('insist', 'bool'), )
 
-    virtual_host: str = '/'
-    capabilities: str = ''
-    insist: bool = False
+    virtual_host: str
+    capabilities: str
+    insist: bool
+
+    def __init__(self, virtual_host: str = '/', capabilities: str = '', insist: bool = False) -> None:
+        self.virtual_host = virtual_host
+        self.capabilities = capabilities
+        self.insist = insist
 
     def encode(self) -> bytes:
         return b"".join((
@@ -344,10 +406,10 @@ class ConnectionOpen(Method):
         return cls(virtual_host, capabilities, insist)
 
 
-@dataclass(frozen=True, slots=True)
 class ConnectionOpenOk(Method):
     """Connection.OpenOk (10, 41)."""
 
+    __slots__ = ('known_hosts', )
     CLASS_ID: ClassVar[int] = 10
     METHOD_ID: ClassVar[int] = 41
     INDEX: ClassVar[int] = 0x000A0029
@@ -356,8 +418,12 @@ class ConnectionOpenOk(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = True
     FROM_CLIENT: ClassVar[bool] = False
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('known_hosts', 'str'), )
 
-    known_hosts: str = ''
+    known_hosts: str
+
+    def __init__(self, known_hosts: str = '') -> None:
+        self.known_hosts = known_hosts
 
     def encode(self) -> bytes:
         return b"".join((
@@ -371,10 +437,10 @@ class ConnectionOpenOk(Method):
         return cls(known_hosts)
 
 
-@dataclass(frozen=True, slots=True)
 class ConnectionClose(Method):
     """Connection.Close (10, 50)."""
 
+    __slots__ = ('reply_code', 'reply_text', 'class_id', 'method_id', )
     CLASS_ID: ClassVar[int] = 10
     METHOD_ID: ClassVar[int] = 50
     INDEX: ClassVar[int] = 0x000A0032
@@ -383,11 +449,18 @@ class ConnectionClose(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = True
     FROM_CLIENT: ClassVar[bool] = True
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('reply_code', 'int'), ('reply_text', 'str'), ('class_id', 'int'), ('method_id', 'int'), )
 
-    reply_code: int = 0
-    reply_text: str = ''
-    class_id: int = 0
-    method_id: int = 0
+    reply_code: int
+    reply_text: str
+    class_id: int
+    method_id: int
+
+    def __init__(self, reply_code: int = 0, reply_text: str = '', class_id: int = 0, method_id: int = 0) -> None:
+        self.reply_code = reply_code
+        self.reply_text = reply_text
+        self.class_id = class_id
+        self.method_id = method_id
 
     def encode(self) -> bytes:
         return b"".join((
@@ -407,10 +480,10 @@ class ConnectionClose(Method):
         return cls(reply_code, reply_text, class_id, method_id)
 
 
-@dataclass(frozen=True, slots=True)
 class ConnectionCloseOk(Method):
     """Connection.CloseOk (10, 51)."""
 
+    __slots__ = ()
     CLASS_ID: ClassVar[int] = 10
     METHOD_ID: ClassVar[int] = 51
     INDEX: ClassVar[int] = 0x000A0033
@@ -419,6 +492,7 @@ class ConnectionCloseOk(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = True
     FROM_CLIENT: ClassVar[bool] = True
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def encode(self) -> bytes:
         return _HEAD_10_51
@@ -428,10 +502,10 @@ class ConnectionCloseOk(Method):
         return cls()
 
 
-@dataclass(frozen=True, slots=True)
 class ConnectionBlocked(Method):
     """Connection.Blocked (10, 60)."""
 
+    __slots__ = ('reason', )
     CLASS_ID: ClassVar[int] = 10
     METHOD_ID: ClassVar[int] = 60
     INDEX: ClassVar[int] = 0x000A003C
@@ -440,8 +514,12 @@ class ConnectionBlocked(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = True
     FROM_CLIENT: ClassVar[bool] = True
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('reason', 'str'), )
 
-    reason: str = ''
+    reason: str
+
+    def __init__(self, reason: str = '') -> None:
+        self.reason = reason
 
     def encode(self) -> bytes:
         return b"".join((
@@ -455,10 +533,10 @@ class ConnectionBlocked(Method):
         return cls(reason)
 
 
-@dataclass(frozen=True, slots=True)
 class ConnectionUnblocked(Method):
     """Connection.Unblocked (10, 61)."""
 
+    __slots__ = ()
     CLASS_ID: ClassVar[int] = 10
     METHOD_ID: ClassVar[int] = 61
     INDEX: ClassVar[int] = 0x000A003D
@@ -467,6 +545,7 @@ class ConnectionUnblocked(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = True
     FROM_CLIENT: ClassVar[bool] = True
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def encode(self) -> bytes:
         return _HEAD_10_61
@@ -476,10 +555,10 @@ class ConnectionUnblocked(Method):
         return cls()
 
 
-@dataclass(frozen=True, slots=True)
 class ConnectionUpdateSecret(Method):
     """Connection.UpdateSecret (10, 70)."""
 
+    __slots__ = ('new_secret', 'reason', )
     CLASS_ID: ClassVar[int] = 10
     METHOD_ID: ClassVar[int] = 70
     INDEX: ClassVar[int] = 0x000A0046
@@ -488,9 +567,14 @@ class ConnectionUpdateSecret(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = False
     FROM_CLIENT: ClassVar[bool] = True
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('new_secret', 'bytes'), ('reason', 'str'), )
 
-    new_secret: bytes = b''
-    reason: str = ''
+    new_secret: bytes
+    reason: str
+
+    def __init__(self, new_secret: bytes = b'', reason: str = '') -> None:
+        self.new_secret = new_secret
+        self.reason = reason
 
     def encode(self) -> bytes:
         return b"".join((
@@ -506,10 +590,10 @@ class ConnectionUpdateSecret(Method):
         return cls(new_secret, reason)
 
 
-@dataclass(frozen=True, slots=True)
 class ConnectionUpdateSecretOk(Method):
     """Connection.UpdateSecretOk (10, 71)."""
 
+    __slots__ = ()
     CLASS_ID: ClassVar[int] = 10
     METHOD_ID: ClassVar[int] = 71
     INDEX: ClassVar[int] = 0x000A0047
@@ -518,6 +602,7 @@ class ConnectionUpdateSecretOk(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = True
     FROM_CLIENT: ClassVar[bool] = False
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def encode(self) -> bytes:
         return _HEAD_10_71
@@ -527,10 +612,10 @@ class ConnectionUpdateSecretOk(Method):
         return cls()
 
 
-@dataclass(frozen=True, slots=True)
 class ChannelOpen(Method):
     """Channel.Open (20, 10)."""
 
+    __slots__ = ('out_of_band', )
     CLASS_ID: ClassVar[int] = 20
     METHOD_ID: ClassVar[int] = 10
     INDEX: ClassVar[int] = 0x0014000A
@@ -539,8 +624,12 @@ class ChannelOpen(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = False
     FROM_CLIENT: ClassVar[bool] = True
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('out_of_band', 'str'), )
 
-    out_of_band: str = ''
+    out_of_band: str
+
+    def __init__(self, out_of_band: str = '') -> None:
+        self.out_of_band = out_of_band
 
     def encode(self) -> bytes:
         return b"".join((
@@ -554,10 +643,10 @@ class ChannelOpen(Method):
         return cls(out_of_band)
 
 
-@dataclass(frozen=True, slots=True)
 class ChannelOpenOk(Method):
     """Channel.OpenOk (20, 11)."""
 
+    __slots__ = ('channel_id', )
     CLASS_ID: ClassVar[int] = 20
     METHOD_ID: ClassVar[int] = 11
     INDEX: ClassVar[int] = 0x0014000B
@@ -566,8 +655,12 @@ class ChannelOpenOk(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = True
     FROM_CLIENT: ClassVar[bool] = False
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('channel_id', 'bytes'), )
 
-    channel_id: bytes = b''
+    channel_id: bytes
+
+    def __init__(self, channel_id: bytes = b'') -> None:
+        self.channel_id = channel_id
 
     def encode(self) -> bytes:
         return b"".join((
@@ -581,10 +674,10 @@ class ChannelOpenOk(Method):
         return cls(channel_id)
 
 
-@dataclass(frozen=True, slots=True)
 class ChannelFlow(Method):
     """Channel.Flow (20, 20)."""
 
+    __slots__ = ('active', )
     CLASS_ID: ClassVar[int] = 20
     METHOD_ID: ClassVar[int] = 20
     INDEX: ClassVar[int] = 0x00140014
@@ -593,8 +686,12 @@ class ChannelFlow(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = True
     FROM_CLIENT: ClassVar[bool] = True
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('active', 'bool'), )
 
-    active: bool = False
+    active: bool
+
+    def __init__(self, active: bool = False) -> None:
+        self.active = active
 
     def encode(self) -> bytes:
         return b"".join((
@@ -610,10 +707,10 @@ class ChannelFlow(Method):
         return cls(active)
 
 
-@dataclass(frozen=True, slots=True)
 class ChannelFlowOk(Method):
     """Channel.FlowOk (20, 21)."""
 
+    __slots__ = ('active', )
     CLASS_ID: ClassVar[int] = 20
     METHOD_ID: ClassVar[int] = 21
     INDEX: ClassVar[int] = 0x00140015
@@ -622,8 +719,12 @@ class ChannelFlowOk(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = True
     FROM_CLIENT: ClassVar[bool] = True
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('active', 'bool'), )
 
-    active: bool = False
+    active: bool
+
+    def __init__(self, active: bool = False) -> None:
+        self.active = active
 
     def encode(self) -> bytes:
         return b"".join((
@@ -639,10 +740,10 @@ class ChannelFlowOk(Method):
         return cls(active)
 
 
-@dataclass(frozen=True, slots=True)
 class ChannelClose(Method):
     """Channel.Close (20, 40)."""
 
+    __slots__ = ('reply_code', 'reply_text', 'class_id', 'method_id', )
     CLASS_ID: ClassVar[int] = 20
     METHOD_ID: ClassVar[int] = 40
     INDEX: ClassVar[int] = 0x00140028
@@ -651,11 +752,18 @@ class ChannelClose(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = True
     FROM_CLIENT: ClassVar[bool] = True
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('reply_code', 'int'), ('reply_text', 'str'), ('class_id', 'int'), ('method_id', 'int'), )
 
-    reply_code: int = 0
-    reply_text: str = ''
-    class_id: int = 0
-    method_id: int = 0
+    reply_code: int
+    reply_text: str
+    class_id: int
+    method_id: int
+
+    def __init__(self, reply_code: int = 0, reply_text: str = '', class_id: int = 0, method_id: int = 0) -> None:
+        self.reply_code = reply_code
+        self.reply_text = reply_text
+        self.class_id = class_id
+        self.method_id = method_id
 
     def encode(self) -> bytes:
         return b"".join((
@@ -675,10 +783,10 @@ class ChannelClose(Method):
         return cls(reply_code, reply_text, class_id, method_id)
 
 
-@dataclass(frozen=True, slots=True)
 class ChannelCloseOk(Method):
     """Channel.CloseOk (20, 41)."""
 
+    __slots__ = ()
     CLASS_ID: ClassVar[int] = 20
     METHOD_ID: ClassVar[int] = 41
     INDEX: ClassVar[int] = 0x00140029
@@ -687,6 +795,7 @@ class ChannelCloseOk(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = True
     FROM_CLIENT: ClassVar[bool] = True
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def encode(self) -> bytes:
         return _HEAD_20_41
@@ -696,10 +805,10 @@ class ChannelCloseOk(Method):
         return cls()
 
 
-@dataclass(frozen=True, slots=True)
 class AccessRequest(Method):
     """Access.Request (30, 10)."""
 
+    __slots__ = ('realm', 'exclusive', 'passive', 'active', 'write', 'read', )
     CLASS_ID: ClassVar[int] = 30
     METHOD_ID: ClassVar[int] = 10
     INDEX: ClassVar[int] = 0x001E000A
@@ -708,13 +817,22 @@ class AccessRequest(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = False
     FROM_CLIENT: ClassVar[bool] = True
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('realm', 'str'), ('exclusive', 'bool'), ('passive', 'bool'), ('active', 'bool'), ('write', 'bool'), ('read', 'bool'), )
 
-    realm: str = '/data'
-    exclusive: bool = False
-    passive: bool = True
-    active: bool = True
-    write: bool = True
-    read: bool = True
+    realm: str
+    exclusive: bool
+    passive: bool
+    active: bool
+    write: bool
+    read: bool
+
+    def __init__(self, realm: str = '/data', exclusive: bool = False, passive: bool = True, active: bool = True, write: bool = True, read: bool = True) -> None:
+        self.realm = realm
+        self.exclusive = exclusive
+        self.passive = passive
+        self.active = active
+        self.write = write
+        self.read = read
 
     def encode(self) -> bytes:
         return b"".join((
@@ -736,10 +854,10 @@ class AccessRequest(Method):
         return cls(realm, exclusive, passive, active, write, read)
 
 
-@dataclass(frozen=True, slots=True)
 class AccessRequestOk(Method):
     """Access.RequestOk (30, 11)."""
 
+    __slots__ = ('ticket', )
     CLASS_ID: ClassVar[int] = 30
     METHOD_ID: ClassVar[int] = 11
     INDEX: ClassVar[int] = 0x001E000B
@@ -748,8 +866,12 @@ class AccessRequestOk(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = True
     FROM_CLIENT: ClassVar[bool] = False
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('ticket', 'int'), )
 
-    ticket: int = 1
+    ticket: int
+
+    def __init__(self, ticket: int = 1) -> None:
+        self.ticket = ticket
 
     def encode(self) -> bytes:
         return b"".join((
@@ -764,10 +886,10 @@ class AccessRequestOk(Method):
         return cls(ticket)
 
 
-@dataclass(frozen=True, slots=True)
 class ExchangeDeclare(Method):
     """Exchange.Declare (40, 10)."""
 
+    __slots__ = ('ticket', 'exchange', 'type', 'passive', 'durable', 'auto_delete', 'internal', 'nowait', 'arguments', )
     CLASS_ID: ClassVar[int] = 40
     METHOD_ID: ClassVar[int] = 10
     INDEX: ClassVar[int] = 0x0028000A
@@ -776,16 +898,28 @@ class ExchangeDeclare(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = False
     FROM_CLIENT: ClassVar[bool] = True
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('ticket', 'int'), ('exchange', 'str'), ('type', 'str'), ('passive', 'bool'), ('durable', 'bool'), ('auto_delete', 'bool'), ('internal', 'bool'), ('nowait', 'bool'), ('arguments', 'FieldTable'), )
 
-    ticket: int = 0
-    exchange: str = ''
-    type: str = 'direct'
-    passive: bool = False
-    durable: bool = False
-    auto_delete: bool = False
-    internal: bool = False
-    nowait: bool = False
-    arguments: FieldTable = field(default_factory=dict)
+    ticket: int
+    exchange: str
+    type: str
+    passive: bool
+    durable: bool
+    auto_delete: bool
+    internal: bool
+    nowait: bool
+    arguments: FieldTable
+
+    def __init__(self, ticket: int = 0, exchange: str = '', type: str = 'direct', passive: bool = False, durable: bool = False, auto_delete: bool = False, internal: bool = False, nowait: bool = False, arguments: FieldTable | None = None) -> None:
+        self.ticket = ticket
+        self.exchange = exchange
+        self.type = type
+        self.passive = passive
+        self.durable = durable
+        self.auto_delete = auto_delete
+        self.internal = internal
+        self.nowait = nowait
+        self.arguments = {} if arguments is None else arguments
 
     def encode(self) -> bytes:
         return b"".join((
@@ -814,10 +948,10 @@ class ExchangeDeclare(Method):
         return cls(ticket, exchange, type, passive, durable, auto_delete, internal, nowait, arguments)
 
 
-@dataclass(frozen=True, slots=True)
 class ExchangeDeclareOk(Method):
     """Exchange.DeclareOk (40, 11)."""
 
+    __slots__ = ()
     CLASS_ID: ClassVar[int] = 40
     METHOD_ID: ClassVar[int] = 11
     INDEX: ClassVar[int] = 0x0028000B
@@ -826,6 +960,7 @@ class ExchangeDeclareOk(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = True
     FROM_CLIENT: ClassVar[bool] = False
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def encode(self) -> bytes:
         return _HEAD_40_11
@@ -835,10 +970,10 @@ class ExchangeDeclareOk(Method):
         return cls()
 
 
-@dataclass(frozen=True, slots=True)
 class ExchangeDelete(Method):
     """Exchange.Delete (40, 20)."""
 
+    __slots__ = ('ticket', 'exchange', 'if_unused', 'nowait', )
     CLASS_ID: ClassVar[int] = 40
     METHOD_ID: ClassVar[int] = 20
     INDEX: ClassVar[int] = 0x00280014
@@ -847,11 +982,18 @@ class ExchangeDelete(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = False
     FROM_CLIENT: ClassVar[bool] = True
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('ticket', 'int'), ('exchange', 'str'), ('if_unused', 'bool'), ('nowait', 'bool'), )
 
-    ticket: int = 0
-    exchange: str = ''
-    if_unused: bool = False
-    nowait: bool = False
+    ticket: int
+    exchange: str
+    if_unused: bool
+    nowait: bool
+
+    def __init__(self, ticket: int = 0, exchange: str = '', if_unused: bool = False, nowait: bool = False) -> None:
+        self.ticket = ticket
+        self.exchange = exchange
+        self.if_unused = if_unused
+        self.nowait = nowait
 
     def encode(self) -> bytes:
         return b"".join((
@@ -873,10 +1015,10 @@ class ExchangeDelete(Method):
         return cls(ticket, exchange, if_unused, nowait)
 
 
-@dataclass(frozen=True, slots=True)
 class ExchangeDeleteOk(Method):
     """Exchange.DeleteOk (40, 21)."""
 
+    __slots__ = ()
     CLASS_ID: ClassVar[int] = 40
     METHOD_ID: ClassVar[int] = 21
     INDEX: ClassVar[int] = 0x00280015
@@ -885,6 +1027,7 @@ class ExchangeDeleteOk(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = True
     FROM_CLIENT: ClassVar[bool] = False
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def encode(self) -> bytes:
         return _HEAD_40_21
@@ -894,10 +1037,10 @@ class ExchangeDeleteOk(Method):
         return cls()
 
 
-@dataclass(frozen=True, slots=True)
 class ExchangeBind(Method):
     """Exchange.Bind (40, 30)."""
 
+    __slots__ = ('ticket', 'destination', 'source', 'routing_key', 'nowait', 'arguments', )
     CLASS_ID: ClassVar[int] = 40
     METHOD_ID: ClassVar[int] = 30
     INDEX: ClassVar[int] = 0x0028001E
@@ -906,13 +1049,22 @@ class ExchangeBind(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = False
     FROM_CLIENT: ClassVar[bool] = True
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('ticket', 'int'), ('destination', 'str'), ('source', 'str'), ('routing_key', 'str'), ('nowait', 'bool'), ('arguments', 'FieldTable'), )
 
-    ticket: int = 0
-    destination: str = ''
-    source: str = ''
-    routing_key: str = ''
-    nowait: bool = False
-    arguments: FieldTable = field(default_factory=dict)
+    ticket: int
+    destination: str
+    source: str
+    routing_key: str
+    nowait: bool
+    arguments: FieldTable
+
+    def __init__(self, ticket: int = 0, destination: str = '', source: str = '', routing_key: str = '', nowait: bool = False, arguments: FieldTable | None = None) -> None:
+        self.ticket = ticket
+        self.destination = destination
+        self.source = source
+        self.routing_key = routing_key
+        self.nowait = nowait
+        self.arguments = {} if arguments is None else arguments
 
     def encode(self) -> bytes:
         return b"".join((
@@ -939,10 +1091,10 @@ class ExchangeBind(Method):
         return cls(ticket, destination, source, routing_key, nowait, arguments)
 
 
-@dataclass(frozen=True, slots=True)
 class ExchangeBindOk(Method):
     """Exchange.BindOk (40, 31)."""
 
+    __slots__ = ()
     CLASS_ID: ClassVar[int] = 40
     METHOD_ID: ClassVar[int] = 31
     INDEX: ClassVar[int] = 0x0028001F
@@ -951,6 +1103,7 @@ class ExchangeBindOk(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = True
     FROM_CLIENT: ClassVar[bool] = False
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def encode(self) -> bytes:
         return _HEAD_40_31
@@ -960,10 +1113,10 @@ class ExchangeBindOk(Method):
         return cls()
 
 
-@dataclass(frozen=True, slots=True)
 class ExchangeUnbind(Method):
     """Exchange.Unbind (40, 40)."""
 
+    __slots__ = ('ticket', 'destination', 'source', 'routing_key', 'nowait', 'arguments', )
     CLASS_ID: ClassVar[int] = 40
     METHOD_ID: ClassVar[int] = 40
     INDEX: ClassVar[int] = 0x00280028
@@ -972,13 +1125,22 @@ class ExchangeUnbind(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = False
     FROM_CLIENT: ClassVar[bool] = True
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('ticket', 'int'), ('destination', 'str'), ('source', 'str'), ('routing_key', 'str'), ('nowait', 'bool'), ('arguments', 'FieldTable'), )
 
-    ticket: int = 0
-    destination: str = ''
-    source: str = ''
-    routing_key: str = ''
-    nowait: bool = False
-    arguments: FieldTable = field(default_factory=dict)
+    ticket: int
+    destination: str
+    source: str
+    routing_key: str
+    nowait: bool
+    arguments: FieldTable
+
+    def __init__(self, ticket: int = 0, destination: str = '', source: str = '', routing_key: str = '', nowait: bool = False, arguments: FieldTable | None = None) -> None:
+        self.ticket = ticket
+        self.destination = destination
+        self.source = source
+        self.routing_key = routing_key
+        self.nowait = nowait
+        self.arguments = {} if arguments is None else arguments
 
     def encode(self) -> bytes:
         return b"".join((
@@ -1005,10 +1167,10 @@ class ExchangeUnbind(Method):
         return cls(ticket, destination, source, routing_key, nowait, arguments)
 
 
-@dataclass(frozen=True, slots=True)
 class ExchangeUnbindOk(Method):
     """Exchange.UnbindOk (40, 51)."""
 
+    __slots__ = ()
     CLASS_ID: ClassVar[int] = 40
     METHOD_ID: ClassVar[int] = 51
     INDEX: ClassVar[int] = 0x00280033
@@ -1017,6 +1179,7 @@ class ExchangeUnbindOk(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = True
     FROM_CLIENT: ClassVar[bool] = False
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def encode(self) -> bytes:
         return _HEAD_40_51
@@ -1026,10 +1189,10 @@ class ExchangeUnbindOk(Method):
         return cls()
 
 
-@dataclass(frozen=True, slots=True)
 class QueueDeclare(Method):
     """Queue.Declare (50, 10)."""
 
+    __slots__ = ('ticket', 'queue', 'passive', 'durable', 'exclusive', 'auto_delete', 'nowait', 'arguments', )
     CLASS_ID: ClassVar[int] = 50
     METHOD_ID: ClassVar[int] = 10
     INDEX: ClassVar[int] = 0x0032000A
@@ -1038,15 +1201,26 @@ class QueueDeclare(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = False
     FROM_CLIENT: ClassVar[bool] = True
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('ticket', 'int'), ('queue', 'str'), ('passive', 'bool'), ('durable', 'bool'), ('exclusive', 'bool'), ('auto_delete', 'bool'), ('nowait', 'bool'), ('arguments', 'FieldTable'), )
 
-    ticket: int = 0
-    queue: str = ''
-    passive: bool = False
-    durable: bool = False
-    exclusive: bool = False
-    auto_delete: bool = False
-    nowait: bool = False
-    arguments: FieldTable = field(default_factory=dict)
+    ticket: int
+    queue: str
+    passive: bool
+    durable: bool
+    exclusive: bool
+    auto_delete: bool
+    nowait: bool
+    arguments: FieldTable
+
+    def __init__(self, ticket: int = 0, queue: str = '', passive: bool = False, durable: bool = False, exclusive: bool = False, auto_delete: bool = False, nowait: bool = False, arguments: FieldTable | None = None) -> None:
+        self.ticket = ticket
+        self.queue = queue
+        self.passive = passive
+        self.durable = durable
+        self.exclusive = exclusive
+        self.auto_delete = auto_delete
+        self.nowait = nowait
+        self.arguments = {} if arguments is None else arguments
 
     def encode(self) -> bytes:
         return b"".join((
@@ -1073,10 +1247,10 @@ class QueueDeclare(Method):
         return cls(ticket, queue, passive, durable, exclusive, auto_delete, nowait, arguments)
 
 
-@dataclass(frozen=True, slots=True)
 class QueueDeclareOk(Method):
     """Queue.DeclareOk (50, 11)."""
 
+    __slots__ = ('queue', 'message_count', 'consumer_count', )
     CLASS_ID: ClassVar[int] = 50
     METHOD_ID: ClassVar[int] = 11
     INDEX: ClassVar[int] = 0x0032000B
@@ -1085,10 +1259,16 @@ class QueueDeclareOk(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = True
     FROM_CLIENT: ClassVar[bool] = False
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('queue', 'str'), ('message_count', 'int'), ('consumer_count', 'int'), )
 
-    queue: str = ''
-    message_count: int = 0
-    consumer_count: int = 0
+    queue: str
+    message_count: int
+    consumer_count: int
+
+    def __init__(self, queue: str = '', message_count: int = 0, consumer_count: int = 0) -> None:
+        self.queue = queue
+        self.message_count = message_count
+        self.consumer_count = consumer_count
 
     def encode(self) -> bytes:
         return b"".join((
@@ -1105,10 +1285,10 @@ class QueueDeclareOk(Method):
         return cls(queue, message_count, consumer_count)
 
 
-@dataclass(frozen=True, slots=True)
 class QueueBind(Method):
     """Queue.Bind (50, 20)."""
 
+    __slots__ = ('ticket', 'queue', 'exchange', 'routing_key', 'nowait', 'arguments', )
     CLASS_ID: ClassVar[int] = 50
     METHOD_ID: ClassVar[int] = 20
     INDEX: ClassVar[int] = 0x00320014
@@ -1117,13 +1297,22 @@ class QueueBind(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = False
     FROM_CLIENT: ClassVar[bool] = True
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('ticket', 'int'), ('queue', 'str'), ('exchange', 'str'), ('routing_key', 'str'), ('nowait', 'bool'), ('arguments', 'FieldTable'), )
 
-    ticket: int = 0
-    queue: str = ''
-    exchange: str = ''
-    routing_key: str = ''
-    nowait: bool = False
-    arguments: FieldTable = field(default_factory=dict)
+    ticket: int
+    queue: str
+    exchange: str
+    routing_key: str
+    nowait: bool
+    arguments: FieldTable
+
+    def __init__(self, ticket: int = 0, queue: str = '', exchange: str = '', routing_key: str = '', nowait: bool = False, arguments: FieldTable | None = None) -> None:
+        self.ticket = ticket
+        self.queue = queue
+        self.exchange = exchange
+        self.routing_key = routing_key
+        self.nowait = nowait
+        self.arguments = {} if arguments is None else arguments
 
     def encode(self) -> bytes:
         return b"".join((
@@ -1150,10 +1339,10 @@ class QueueBind(Method):
         return cls(ticket, queue, exchange, routing_key, nowait, arguments)
 
 
-@dataclass(frozen=True, slots=True)
 class QueueBindOk(Method):
     """Queue.BindOk (50, 21)."""
 
+    __slots__ = ()
     CLASS_ID: ClassVar[int] = 50
     METHOD_ID: ClassVar[int] = 21
     INDEX: ClassVar[int] = 0x00320015
@@ -1162,6 +1351,7 @@ class QueueBindOk(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = True
     FROM_CLIENT: ClassVar[bool] = False
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def encode(self) -> bytes:
         return _HEAD_50_21
@@ -1171,10 +1361,10 @@ class QueueBindOk(Method):
         return cls()
 
 
-@dataclass(frozen=True, slots=True)
 class QueuePurge(Method):
     """Queue.Purge (50, 30)."""
 
+    __slots__ = ('ticket', 'queue', 'nowait', )
     CLASS_ID: ClassVar[int] = 50
     METHOD_ID: ClassVar[int] = 30
     INDEX: ClassVar[int] = 0x0032001E
@@ -1183,10 +1373,16 @@ class QueuePurge(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = False
     FROM_CLIENT: ClassVar[bool] = True
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('ticket', 'int'), ('queue', 'str'), ('nowait', 'bool'), )
 
-    ticket: int = 0
-    queue: str = ''
-    nowait: bool = False
+    ticket: int
+    queue: str
+    nowait: bool
+
+    def __init__(self, ticket: int = 0, queue: str = '', nowait: bool = False) -> None:
+        self.ticket = ticket
+        self.queue = queue
+        self.nowait = nowait
 
     def encode(self) -> bytes:
         return b"".join((
@@ -1207,10 +1403,10 @@ class QueuePurge(Method):
         return cls(ticket, queue, nowait)
 
 
-@dataclass(frozen=True, slots=True)
 class QueuePurgeOk(Method):
     """Queue.PurgeOk (50, 31)."""
 
+    __slots__ = ('message_count', )
     CLASS_ID: ClassVar[int] = 50
     METHOD_ID: ClassVar[int] = 31
     INDEX: ClassVar[int] = 0x0032001F
@@ -1219,8 +1415,12 @@ class QueuePurgeOk(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = True
     FROM_CLIENT: ClassVar[bool] = False
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('message_count', 'int'), )
 
-    message_count: int = 0
+    message_count: int
+
+    def __init__(self, message_count: int = 0) -> None:
+        self.message_count = message_count
 
     def encode(self) -> bytes:
         return b"".join((
@@ -1235,10 +1435,10 @@ class QueuePurgeOk(Method):
         return cls(message_count)
 
 
-@dataclass(frozen=True, slots=True)
 class QueueDelete(Method):
     """Queue.Delete (50, 40)."""
 
+    __slots__ = ('ticket', 'queue', 'if_unused', 'if_empty', 'nowait', )
     CLASS_ID: ClassVar[int] = 50
     METHOD_ID: ClassVar[int] = 40
     INDEX: ClassVar[int] = 0x00320028
@@ -1247,12 +1447,20 @@ class QueueDelete(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = False
     FROM_CLIENT: ClassVar[bool] = True
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('ticket', 'int'), ('queue', 'str'), ('if_unused', 'bool'), ('if_empty', 'bool'), ('nowait', 'bool'), )
 
-    ticket: int = 0
-    queue: str = ''
-    if_unused: bool = False
-    if_empty: bool = False
-    nowait: bool = False
+    ticket: int
+    queue: str
+    if_unused: bool
+    if_empty: bool
+    nowait: bool
+
+    def __init__(self, ticket: int = 0, queue: str = '', if_unused: bool = False, if_empty: bool = False, nowait: bool = False) -> None:
+        self.ticket = ticket
+        self.queue = queue
+        self.if_unused = if_unused
+        self.if_empty = if_empty
+        self.nowait = nowait
 
     def encode(self) -> bytes:
         return b"".join((
@@ -1275,10 +1483,10 @@ class QueueDelete(Method):
         return cls(ticket, queue, if_unused, if_empty, nowait)
 
 
-@dataclass(frozen=True, slots=True)
 class QueueDeleteOk(Method):
     """Queue.DeleteOk (50, 41)."""
 
+    __slots__ = ('message_count', )
     CLASS_ID: ClassVar[int] = 50
     METHOD_ID: ClassVar[int] = 41
     INDEX: ClassVar[int] = 0x00320029
@@ -1287,8 +1495,12 @@ class QueueDeleteOk(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = True
     FROM_CLIENT: ClassVar[bool] = False
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('message_count', 'int'), )
 
-    message_count: int = 0
+    message_count: int
+
+    def __init__(self, message_count: int = 0) -> None:
+        self.message_count = message_count
 
     def encode(self) -> bytes:
         return b"".join((
@@ -1303,10 +1515,10 @@ class QueueDeleteOk(Method):
         return cls(message_count)
 
 
-@dataclass(frozen=True, slots=True)
 class QueueUnbind(Method):
     """Queue.Unbind (50, 50)."""
 
+    __slots__ = ('ticket', 'queue', 'exchange', 'routing_key', 'arguments', )
     CLASS_ID: ClassVar[int] = 50
     METHOD_ID: ClassVar[int] = 50
     INDEX: ClassVar[int] = 0x00320032
@@ -1315,12 +1527,20 @@ class QueueUnbind(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = False
     FROM_CLIENT: ClassVar[bool] = True
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('ticket', 'int'), ('queue', 'str'), ('exchange', 'str'), ('routing_key', 'str'), ('arguments', 'FieldTable'), )
 
-    ticket: int = 0
-    queue: str = ''
-    exchange: str = ''
-    routing_key: str = ''
-    arguments: FieldTable = field(default_factory=dict)
+    ticket: int
+    queue: str
+    exchange: str
+    routing_key: str
+    arguments: FieldTable
+
+    def __init__(self, ticket: int = 0, queue: str = '', exchange: str = '', routing_key: str = '', arguments: FieldTable | None = None) -> None:
+        self.ticket = ticket
+        self.queue = queue
+        self.exchange = exchange
+        self.routing_key = routing_key
+        self.arguments = {} if arguments is None else arguments
 
     def encode(self) -> bytes:
         return b"".join((
@@ -1343,10 +1563,10 @@ class QueueUnbind(Method):
         return cls(ticket, queue, exchange, routing_key, arguments)
 
 
-@dataclass(frozen=True, slots=True)
 class QueueUnbindOk(Method):
     """Queue.UnbindOk (50, 51)."""
 
+    __slots__ = ()
     CLASS_ID: ClassVar[int] = 50
     METHOD_ID: ClassVar[int] = 51
     INDEX: ClassVar[int] = 0x00320033
@@ -1355,6 +1575,7 @@ class QueueUnbindOk(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = True
     FROM_CLIENT: ClassVar[bool] = False
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def encode(self) -> bytes:
         return _HEAD_50_51
@@ -1364,10 +1585,10 @@ class QueueUnbindOk(Method):
         return cls()
 
 
-@dataclass(frozen=True, slots=True)
 class BasicQos(Method):
     """Basic.Qos (60, 10)."""
 
+    __slots__ = ('prefetch_size', 'prefetch_count', 'global_', )
     CLASS_ID: ClassVar[int] = 60
     METHOD_ID: ClassVar[int] = 10
     INDEX: ClassVar[int] = 0x003C000A
@@ -1376,10 +1597,16 @@ class BasicQos(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = False
     FROM_CLIENT: ClassVar[bool] = True
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('prefetch_size', 'int'), ('prefetch_count', 'int'), ('global_', 'bool'), )
 
-    prefetch_size: int = 0
-    prefetch_count: int = 0
-    global_: bool = False
+    prefetch_size: int
+    prefetch_count: int
+    global_: bool
+
+    def __init__(self, prefetch_size: int = 0, prefetch_count: int = 0, global_: bool = False) -> None:
+        self.prefetch_size = prefetch_size
+        self.prefetch_count = prefetch_count
+        self.global_ = global_
 
     def encode(self) -> bytes:
         return b"".join((
@@ -1398,10 +1625,10 @@ class BasicQos(Method):
         return cls(prefetch_size, prefetch_count, global_)
 
 
-@dataclass(frozen=True, slots=True)
 class BasicQosOk(Method):
     """Basic.QosOk (60, 11)."""
 
+    __slots__ = ()
     CLASS_ID: ClassVar[int] = 60
     METHOD_ID: ClassVar[int] = 11
     INDEX: ClassVar[int] = 0x003C000B
@@ -1410,6 +1637,7 @@ class BasicQosOk(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = True
     FROM_CLIENT: ClassVar[bool] = False
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def encode(self) -> bytes:
         return _HEAD_60_11
@@ -1419,10 +1647,10 @@ class BasicQosOk(Method):
         return cls()
 
 
-@dataclass(frozen=True, slots=True)
 class BasicConsume(Method):
     """Basic.Consume (60, 20)."""
 
+    __slots__ = ('ticket', 'queue', 'consumer_tag', 'no_local', 'no_ack', 'exclusive', 'nowait', 'arguments', )
     CLASS_ID: ClassVar[int] = 60
     METHOD_ID: ClassVar[int] = 20
     INDEX: ClassVar[int] = 0x003C0014
@@ -1431,15 +1659,26 @@ class BasicConsume(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = False
     FROM_CLIENT: ClassVar[bool] = True
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('ticket', 'int'), ('queue', 'str'), ('consumer_tag', 'str'), ('no_local', 'bool'), ('no_ack', 'bool'), ('exclusive', 'bool'), ('nowait', 'bool'), ('arguments', 'FieldTable'), )
 
-    ticket: int = 0
-    queue: str = ''
-    consumer_tag: str = ''
-    no_local: bool = False
-    no_ack: bool = False
-    exclusive: bool = False
-    nowait: bool = False
-    arguments: FieldTable = field(default_factory=dict)
+    ticket: int
+    queue: str
+    consumer_tag: str
+    no_local: bool
+    no_ack: bool
+    exclusive: bool
+    nowait: bool
+    arguments: FieldTable
+
+    def __init__(self, ticket: int = 0, queue: str = '', consumer_tag: str = '', no_local: bool = False, no_ack: bool = False, exclusive: bool = False, nowait: bool = False, arguments: FieldTable | None = None) -> None:
+        self.ticket = ticket
+        self.queue = queue
+        self.consumer_tag = consumer_tag
+        self.no_local = no_local
+        self.no_ack = no_ack
+        self.exclusive = exclusive
+        self.nowait = nowait
+        self.arguments = {} if arguments is None else arguments
 
     def encode(self) -> bytes:
         return b"".join((
@@ -1467,10 +1706,10 @@ class BasicConsume(Method):
         return cls(ticket, queue, consumer_tag, no_local, no_ack, exclusive, nowait, arguments)
 
 
-@dataclass(frozen=True, slots=True)
 class BasicConsumeOk(Method):
     """Basic.ConsumeOk (60, 21)."""
 
+    __slots__ = ('consumer_tag', )
     CLASS_ID: ClassVar[int] = 60
     METHOD_ID: ClassVar[int] = 21
     INDEX: ClassVar[int] = 0x003C0015
@@ -1479,8 +1718,12 @@ class BasicConsumeOk(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = True
     FROM_CLIENT: ClassVar[bool] = False
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('consumer_tag', 'str'), )
 
-    consumer_tag: str = ''
+    consumer_tag: str
+
+    def __init__(self, consumer_tag: str = '') -> None:
+        self.consumer_tag = consumer_tag
 
     def encode(self) -> bytes:
         return b"".join((
@@ -1494,10 +1737,10 @@ class BasicConsumeOk(Method):
         return cls(consumer_tag)
 
 
-@dataclass(frozen=True, slots=True)
 class BasicCancel(Method):
     """Basic.Cancel (60, 30)."""
 
+    __slots__ = ('consumer_tag', 'nowait', )
     CLASS_ID: ClassVar[int] = 60
     METHOD_ID: ClassVar[int] = 30
     INDEX: ClassVar[int] = 0x003C001E
@@ -1506,9 +1749,14 @@ class BasicCancel(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = True
     FROM_CLIENT: ClassVar[bool] = True
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('consumer_tag', 'str'), ('nowait', 'bool'), )
 
-    consumer_tag: str = ''
-    nowait: bool = False
+    consumer_tag: str
+    nowait: bool
+
+    def __init__(self, consumer_tag: str = '', nowait: bool = False) -> None:
+        self.consumer_tag = consumer_tag
+        self.nowait = nowait
 
     def encode(self) -> bytes:
         return b"".join((
@@ -1526,10 +1774,10 @@ class BasicCancel(Method):
         return cls(consumer_tag, nowait)
 
 
-@dataclass(frozen=True, slots=True)
 class BasicCancelOk(Method):
     """Basic.CancelOk (60, 31)."""
 
+    __slots__ = ('consumer_tag', )
     CLASS_ID: ClassVar[int] = 60
     METHOD_ID: ClassVar[int] = 31
     INDEX: ClassVar[int] = 0x003C001F
@@ -1538,8 +1786,12 @@ class BasicCancelOk(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = True
     FROM_CLIENT: ClassVar[bool] = True
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('consumer_tag', 'str'), )
 
-    consumer_tag: str = ''
+    consumer_tag: str
+
+    def __init__(self, consumer_tag: str = '') -> None:
+        self.consumer_tag = consumer_tag
 
     def encode(self) -> bytes:
         return b"".join((
@@ -1553,10 +1805,10 @@ class BasicCancelOk(Method):
         return cls(consumer_tag)
 
 
-@dataclass(frozen=True, slots=True)
 class BasicPublish(Method):
     """Basic.Publish (60, 40)."""
 
+    __slots__ = ('ticket', 'exchange', 'routing_key', 'mandatory', 'immediate', )
     CLASS_ID: ClassVar[int] = 60
     METHOD_ID: ClassVar[int] = 40
     INDEX: ClassVar[int] = 0x003C0028
@@ -1565,12 +1817,20 @@ class BasicPublish(Method):
     CONTENT: ClassVar[bool] = True
     FROM_SERVER: ClassVar[bool] = False
     FROM_CLIENT: ClassVar[bool] = True
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('ticket', 'int'), ('exchange', 'str'), ('routing_key', 'str'), ('mandatory', 'bool'), ('immediate', 'bool'), )
 
-    ticket: int = 0
-    exchange: str = ''
-    routing_key: str = ''
-    mandatory: bool = False
-    immediate: bool = False
+    ticket: int
+    exchange: str
+    routing_key: str
+    mandatory: bool
+    immediate: bool
+
+    def __init__(self, ticket: int = 0, exchange: str = '', routing_key: str = '', mandatory: bool = False, immediate: bool = False) -> None:
+        self.ticket = ticket
+        self.exchange = exchange
+        self.routing_key = routing_key
+        self.mandatory = mandatory
+        self.immediate = immediate
 
     def encode(self) -> bytes:
         return b"".join((
@@ -1594,10 +1854,10 @@ class BasicPublish(Method):
         return cls(ticket, exchange, routing_key, mandatory, immediate)
 
 
-@dataclass(frozen=True, slots=True)
 class BasicReturn(Method):
     """Basic.Return (60, 50)."""
 
+    __slots__ = ('reply_code', 'reply_text', 'exchange', 'routing_key', )
     CLASS_ID: ClassVar[int] = 60
     METHOD_ID: ClassVar[int] = 50
     INDEX: ClassVar[int] = 0x003C0032
@@ -1606,11 +1866,18 @@ class BasicReturn(Method):
     CONTENT: ClassVar[bool] = True
     FROM_SERVER: ClassVar[bool] = True
     FROM_CLIENT: ClassVar[bool] = False
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('reply_code', 'int'), ('reply_text', 'str'), ('exchange', 'str'), ('routing_key', 'str'), )
 
-    reply_code: int = 0
-    reply_text: str = ''
-    exchange: str = ''
-    routing_key: str = ''
+    reply_code: int
+    reply_text: str
+    exchange: str
+    routing_key: str
+
+    def __init__(self, reply_code: int = 0, reply_text: str = '', exchange: str = '', routing_key: str = '') -> None:
+        self.reply_code = reply_code
+        self.reply_text = reply_text
+        self.exchange = exchange
+        self.routing_key = routing_key
 
     def encode(self) -> bytes:
         return b"".join((
@@ -1631,10 +1898,10 @@ class BasicReturn(Method):
         return cls(reply_code, reply_text, exchange, routing_key)
 
 
-@dataclass(frozen=True, slots=True)
 class BasicDeliver(Method):
     """Basic.Deliver (60, 60)."""
 
+    __slots__ = ('consumer_tag', 'delivery_tag', 'redelivered', 'exchange', 'routing_key', )
     CLASS_ID: ClassVar[int] = 60
     METHOD_ID: ClassVar[int] = 60
     INDEX: ClassVar[int] = 0x003C003C
@@ -1643,12 +1910,20 @@ class BasicDeliver(Method):
     CONTENT: ClassVar[bool] = True
     FROM_SERVER: ClassVar[bool] = True
     FROM_CLIENT: ClassVar[bool] = False
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('consumer_tag', 'str'), ('delivery_tag', 'int'), ('redelivered', 'bool'), ('exchange', 'str'), ('routing_key', 'str'), )
 
-    consumer_tag: str = ''
-    delivery_tag: int = 0
-    redelivered: bool = False
-    exchange: str = ''
-    routing_key: str = ''
+    consumer_tag: str
+    delivery_tag: int
+    redelivered: bool
+    exchange: str
+    routing_key: str
+
+    def __init__(self, consumer_tag: str = '', delivery_tag: int = 0, redelivered: bool = False, exchange: str = '', routing_key: str = '') -> None:
+        self.consumer_tag = consumer_tag
+        self.delivery_tag = delivery_tag
+        self.redelivered = redelivered
+        self.exchange = exchange
+        self.routing_key = routing_key
 
     def encode(self) -> bytes:
         return b"".join((
@@ -1673,10 +1948,10 @@ class BasicDeliver(Method):
         return cls(consumer_tag, delivery_tag, redelivered, exchange, routing_key)
 
 
-@dataclass(frozen=True, slots=True)
 class BasicGet(Method):
     """Basic.Get (60, 70)."""
 
+    __slots__ = ('ticket', 'queue', 'no_ack', )
     CLASS_ID: ClassVar[int] = 60
     METHOD_ID: ClassVar[int] = 70
     INDEX: ClassVar[int] = 0x003C0046
@@ -1685,10 +1960,16 @@ class BasicGet(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = False
     FROM_CLIENT: ClassVar[bool] = True
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('ticket', 'int'), ('queue', 'str'), ('no_ack', 'bool'), )
 
-    ticket: int = 0
-    queue: str = ''
-    no_ack: bool = False
+    ticket: int
+    queue: str
+    no_ack: bool
+
+    def __init__(self, ticket: int = 0, queue: str = '', no_ack: bool = False) -> None:
+        self.ticket = ticket
+        self.queue = queue
+        self.no_ack = no_ack
 
     def encode(self) -> bytes:
         return b"".join((
@@ -1709,10 +1990,10 @@ class BasicGet(Method):
         return cls(ticket, queue, no_ack)
 
 
-@dataclass(frozen=True, slots=True)
 class BasicGetOk(Method):
     """Basic.GetOk (60, 71)."""
 
+    __slots__ = ('delivery_tag', 'redelivered', 'exchange', 'routing_key', 'message_count', )
     CLASS_ID: ClassVar[int] = 60
     METHOD_ID: ClassVar[int] = 71
     INDEX: ClassVar[int] = 0x003C0047
@@ -1721,12 +2002,20 @@ class BasicGetOk(Method):
     CONTENT: ClassVar[bool] = True
     FROM_SERVER: ClassVar[bool] = True
     FROM_CLIENT: ClassVar[bool] = False
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('delivery_tag', 'int'), ('redelivered', 'bool'), ('exchange', 'str'), ('routing_key', 'str'), ('message_count', 'int'), )
 
-    delivery_tag: int = 0
-    redelivered: bool = False
-    exchange: str = ''
-    routing_key: str = ''
-    message_count: int = 0
+    delivery_tag: int
+    redelivered: bool
+    exchange: str
+    routing_key: str
+    message_count: int
+
+    def __init__(self, delivery_tag: int = 0, redelivered: bool = False, exchange: str = '', routing_key: str = '', message_count: int = 0) -> None:
+        self.delivery_tag = delivery_tag
+        self.redelivered = redelivered
+        self.exchange = exchange
+        self.routing_key = routing_key
+        self.message_count = message_count
 
     def encode(self) -> bytes:
         return b"".join((
@@ -1752,10 +2041,10 @@ class BasicGetOk(Method):
         return cls(delivery_tag, redelivered, exchange, routing_key, message_count)
 
 
-@dataclass(frozen=True, slots=True)
 class BasicGetEmpty(Method):
     """Basic.GetEmpty (60, 72)."""
 
+    __slots__ = ('cluster_id', )
     CLASS_ID: ClassVar[int] = 60
     METHOD_ID: ClassVar[int] = 72
     INDEX: ClassVar[int] = 0x003C0048
@@ -1764,8 +2053,12 @@ class BasicGetEmpty(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = True
     FROM_CLIENT: ClassVar[bool] = False
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('cluster_id', 'str'), )
 
-    cluster_id: str = ''
+    cluster_id: str
+
+    def __init__(self, cluster_id: str = '') -> None:
+        self.cluster_id = cluster_id
 
     def encode(self) -> bytes:
         return b"".join((
@@ -1779,10 +2072,10 @@ class BasicGetEmpty(Method):
         return cls(cluster_id)
 
 
-@dataclass(frozen=True, slots=True)
 class BasicAck(Method):
     """Basic.Ack (60, 80)."""
 
+    __slots__ = ('delivery_tag', 'multiple', )
     CLASS_ID: ClassVar[int] = 60
     METHOD_ID: ClassVar[int] = 80
     INDEX: ClassVar[int] = 0x003C0050
@@ -1791,9 +2084,14 @@ class BasicAck(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = True
     FROM_CLIENT: ClassVar[bool] = True
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('delivery_tag', 'int'), ('multiple', 'bool'), )
 
-    delivery_tag: int = 0
-    multiple: bool = False
+    delivery_tag: int
+    multiple: bool
+
+    def __init__(self, delivery_tag: int = 0, multiple: bool = False) -> None:
+        self.delivery_tag = delivery_tag
+        self.multiple = multiple
 
     def encode(self) -> bytes:
         return b"".join((
@@ -1812,10 +2110,10 @@ class BasicAck(Method):
         return cls(delivery_tag, multiple)
 
 
-@dataclass(frozen=True, slots=True)
 class BasicReject(Method):
     """Basic.Reject (60, 90)."""
 
+    __slots__ = ('delivery_tag', 'requeue', )
     CLASS_ID: ClassVar[int] = 60
     METHOD_ID: ClassVar[int] = 90
     INDEX: ClassVar[int] = 0x003C005A
@@ -1824,9 +2122,14 @@ class BasicReject(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = False
     FROM_CLIENT: ClassVar[bool] = True
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('delivery_tag', 'int'), ('requeue', 'bool'), )
 
-    delivery_tag: int = 0
-    requeue: bool = True
+    delivery_tag: int
+    requeue: bool
+
+    def __init__(self, delivery_tag: int = 0, requeue: bool = True) -> None:
+        self.delivery_tag = delivery_tag
+        self.requeue = requeue
 
     def encode(self) -> bytes:
         return b"".join((
@@ -1845,10 +2148,10 @@ class BasicReject(Method):
         return cls(delivery_tag, requeue)
 
 
-@dataclass(frozen=True, slots=True)
 class BasicRecoverAsync(Method):
     """Basic.RecoverAsync (60, 100)."""
 
+    __slots__ = ('requeue', )
     CLASS_ID: ClassVar[int] = 60
     METHOD_ID: ClassVar[int] = 100
     INDEX: ClassVar[int] = 0x003C0064
@@ -1857,8 +2160,12 @@ class BasicRecoverAsync(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = False
     FROM_CLIENT: ClassVar[bool] = True
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('requeue', 'bool'), )
 
-    requeue: bool = False
+    requeue: bool
+
+    def __init__(self, requeue: bool = False) -> None:
+        self.requeue = requeue
 
     def encode(self) -> bytes:
         return b"".join((
@@ -1874,10 +2181,10 @@ class BasicRecoverAsync(Method):
         return cls(requeue)
 
 
-@dataclass(frozen=True, slots=True)
 class BasicRecover(Method):
     """Basic.Recover (60, 110)."""
 
+    __slots__ = ('requeue', )
     CLASS_ID: ClassVar[int] = 60
     METHOD_ID: ClassVar[int] = 110
     INDEX: ClassVar[int] = 0x003C006E
@@ -1886,8 +2193,12 @@ class BasicRecover(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = False
     FROM_CLIENT: ClassVar[bool] = True
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('requeue', 'bool'), )
 
-    requeue: bool = False
+    requeue: bool
+
+    def __init__(self, requeue: bool = False) -> None:
+        self.requeue = requeue
 
     def encode(self) -> bytes:
         return b"".join((
@@ -1903,10 +2214,10 @@ class BasicRecover(Method):
         return cls(requeue)
 
 
-@dataclass(frozen=True, slots=True)
 class BasicRecoverOk(Method):
     """Basic.RecoverOk (60, 111)."""
 
+    __slots__ = ()
     CLASS_ID: ClassVar[int] = 60
     METHOD_ID: ClassVar[int] = 111
     INDEX: ClassVar[int] = 0x003C006F
@@ -1915,6 +2226,7 @@ class BasicRecoverOk(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = True
     FROM_CLIENT: ClassVar[bool] = False
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def encode(self) -> bytes:
         return _HEAD_60_111
@@ -1924,10 +2236,10 @@ class BasicRecoverOk(Method):
         return cls()
 
 
-@dataclass(frozen=True, slots=True)
 class BasicNack(Method):
     """Basic.Nack (60, 120)."""
 
+    __slots__ = ('delivery_tag', 'multiple', 'requeue', )
     CLASS_ID: ClassVar[int] = 60
     METHOD_ID: ClassVar[int] = 120
     INDEX: ClassVar[int] = 0x003C0078
@@ -1936,10 +2248,16 @@ class BasicNack(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = True
     FROM_CLIENT: ClassVar[bool] = True
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('delivery_tag', 'int'), ('multiple', 'bool'), ('requeue', 'bool'), )
 
-    delivery_tag: int = 0
-    multiple: bool = False
-    requeue: bool = True
+    delivery_tag: int
+    multiple: bool
+    requeue: bool
+
+    def __init__(self, delivery_tag: int = 0, multiple: bool = False, requeue: bool = True) -> None:
+        self.delivery_tag = delivery_tag
+        self.multiple = multiple
+        self.requeue = requeue
 
     def encode(self) -> bytes:
         return b"".join((
@@ -1959,10 +2277,10 @@ class BasicNack(Method):
         return cls(delivery_tag, multiple, requeue)
 
 
-@dataclass(frozen=True, slots=True)
 class TxSelect(Method):
     """Tx.Select (90, 10)."""
 
+    __slots__ = ()
     CLASS_ID: ClassVar[int] = 90
     METHOD_ID: ClassVar[int] = 10
     INDEX: ClassVar[int] = 0x005A000A
@@ -1971,6 +2289,7 @@ class TxSelect(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = False
     FROM_CLIENT: ClassVar[bool] = True
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def encode(self) -> bytes:
         return _HEAD_90_10
@@ -1980,10 +2299,10 @@ class TxSelect(Method):
         return cls()
 
 
-@dataclass(frozen=True, slots=True)
 class TxSelectOk(Method):
     """Tx.SelectOk (90, 11)."""
 
+    __slots__ = ()
     CLASS_ID: ClassVar[int] = 90
     METHOD_ID: ClassVar[int] = 11
     INDEX: ClassVar[int] = 0x005A000B
@@ -1992,6 +2311,7 @@ class TxSelectOk(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = True
     FROM_CLIENT: ClassVar[bool] = False
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def encode(self) -> bytes:
         return _HEAD_90_11
@@ -2001,10 +2321,10 @@ class TxSelectOk(Method):
         return cls()
 
 
-@dataclass(frozen=True, slots=True)
 class TxCommit(Method):
     """Tx.Commit (90, 20)."""
 
+    __slots__ = ()
     CLASS_ID: ClassVar[int] = 90
     METHOD_ID: ClassVar[int] = 20
     INDEX: ClassVar[int] = 0x005A0014
@@ -2013,6 +2333,7 @@ class TxCommit(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = False
     FROM_CLIENT: ClassVar[bool] = True
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def encode(self) -> bytes:
         return _HEAD_90_20
@@ -2022,10 +2343,10 @@ class TxCommit(Method):
         return cls()
 
 
-@dataclass(frozen=True, slots=True)
 class TxCommitOk(Method):
     """Tx.CommitOk (90, 21)."""
 
+    __slots__ = ()
     CLASS_ID: ClassVar[int] = 90
     METHOD_ID: ClassVar[int] = 21
     INDEX: ClassVar[int] = 0x005A0015
@@ -2034,6 +2355,7 @@ class TxCommitOk(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = True
     FROM_CLIENT: ClassVar[bool] = False
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def encode(self) -> bytes:
         return _HEAD_90_21
@@ -2043,10 +2365,10 @@ class TxCommitOk(Method):
         return cls()
 
 
-@dataclass(frozen=True, slots=True)
 class TxRollback(Method):
     """Tx.Rollback (90, 30)."""
 
+    __slots__ = ()
     CLASS_ID: ClassVar[int] = 90
     METHOD_ID: ClassVar[int] = 30
     INDEX: ClassVar[int] = 0x005A001E
@@ -2055,6 +2377,7 @@ class TxRollback(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = False
     FROM_CLIENT: ClassVar[bool] = True
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def encode(self) -> bytes:
         return _HEAD_90_30
@@ -2064,10 +2387,10 @@ class TxRollback(Method):
         return cls()
 
 
-@dataclass(frozen=True, slots=True)
 class TxRollbackOk(Method):
     """Tx.RollbackOk (90, 31)."""
 
+    __slots__ = ()
     CLASS_ID: ClassVar[int] = 90
     METHOD_ID: ClassVar[int] = 31
     INDEX: ClassVar[int] = 0x005A001F
@@ -2076,6 +2399,7 @@ class TxRollbackOk(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = True
     FROM_CLIENT: ClassVar[bool] = False
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def encode(self) -> bytes:
         return _HEAD_90_31
@@ -2085,10 +2409,10 @@ class TxRollbackOk(Method):
         return cls()
 
 
-@dataclass(frozen=True, slots=True)
 class ConfirmSelect(Method):
     """Confirm.Select (85, 10)."""
 
+    __slots__ = ('nowait', )
     CLASS_ID: ClassVar[int] = 85
     METHOD_ID: ClassVar[int] = 10
     INDEX: ClassVar[int] = 0x0055000A
@@ -2097,8 +2421,12 @@ class ConfirmSelect(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = False
     FROM_CLIENT: ClassVar[bool] = True
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (('nowait', 'bool'), )
 
-    nowait: bool = False
+    nowait: bool
+
+    def __init__(self, nowait: bool = False) -> None:
+        self.nowait = nowait
 
     def encode(self) -> bytes:
         return b"".join((
@@ -2114,10 +2442,10 @@ class ConfirmSelect(Method):
         return cls(nowait)
 
 
-@dataclass(frozen=True, slots=True)
 class ConfirmSelectOk(Method):
     """Confirm.SelectOk (85, 11)."""
 
+    __slots__ = ()
     CLASS_ID: ClassVar[int] = 85
     METHOD_ID: ClassVar[int] = 11
     INDEX: ClassVar[int] = 0x0055000B
@@ -2126,6 +2454,7 @@ class ConfirmSelectOk(Method):
     CONTENT: ClassVar[bool] = False
     FROM_SERVER: ClassVar[bool] = True
     FROM_CLIENT: ClassVar[bool] = False
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def encode(self) -> bytes:
         return _HEAD_85_11

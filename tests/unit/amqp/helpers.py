@@ -51,9 +51,17 @@ def _arg_kinds() -> dict[type[spec.Method], list[tuple[str, str]]]:
 ARG_KINDS = _arg_kinds()
 
 
-def fields(method: spec.Method | type[spec.Method]) -> tuple[dataclasses.Field[Any], ...]:
-    """The arguments of a method (every generated method is a dataclass; ``Method`` is not)."""
-    return dataclasses.fields(method)  # type: ignore[arg-type]
+@dataclasses.dataclass(frozen=True)
+class Field:
+    """A method argument: its attribute name and Python type name ("int", "bytes"...)."""
+
+    name: str
+    type: str
+
+
+def fields(method: spec.Method | type[spec.Method]) -> tuple[Field, ...]:
+    """The arguments of a method, in wire order (from the generated ``FIELDS``)."""
+    return tuple(Field(name, kind) for name, kind in method.FIELDS)
 
 
 def channel_for(cls: type[spec.Method], channel: int = 1) -> int:
