@@ -42,7 +42,7 @@ class DeliveryMixin:
     stat_ack: int
     stat_redeliver: int
     _tick: Tick
-    _consumers: list[DeliveryTarget]
+    _consumers: tuple[DeliveryTarget, ...]
     _rr: int
     _scheduled: bool
     _budget: int

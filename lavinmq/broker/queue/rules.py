@@ -53,7 +53,7 @@ class RulesMixin:
     stat_reject: int
     vhost: VHost | None
     _tick: Tick
-    _consumers: list[Any]
+    _consumers: tuple[Any, ...]
     _has_expiring: bool
     _delivery_counts: dict[int, int]
     _expire_handle: asyncio.TimerHandle | None
