@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks import memory, throughput
+from benchmarks import memory, roundtrip, throughput
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class Benchmark:
 BENCHMARKS: list[Benchmark] = [
     Benchmark("memory", memory.add_arguments, memory.run),
     Benchmark("throughput", throughput.add_arguments, throughput.run),
+    Benchmark("roundtrip", roundtrip.add_arguments, roundtrip.run),
 ]
 
 

@@ -8,6 +8,7 @@ import sys
 from lavinmq import log as lavinmq_log
 from lavinmq.config import ConfigError, load
 from lavinmq.launcher import Launcher
+from lavinmq.malloc_tuning import tune_malloc
 
 
 def _announce(launcher: Launcher) -> None:
@@ -31,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"lavinmq: {exc}", file=sys.stderr)  # noqa: T201
         return 2
     lavinmq_log.setup(config.log_level, config.log_file)
+    tune_malloc()
     launcher = Launcher(config)
     try:
         import uvloop

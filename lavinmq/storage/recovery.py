@@ -22,6 +22,7 @@ from lavinmq.storage.segment import (
     LENGTH_SIZE,
     OFFSETS_TYPECODE,
     SEGMENT_PREFIX,
+    SPARE_NAME,
     ack_name,
     map_segment,
     parse_id,
@@ -97,9 +98,7 @@ def recover(directory: str) -> RecoveredState:
     return state
 
 
-def _classify(
-    names: list[str], state: RecoveredState
-) -> tuple[list[int], set[int], list[str]]:
+def _classify(names: list[str], state: RecoveredState) -> tuple[list[int], set[int], list[str]]:
     segment_ids: list[int] = []
     ack_ids: set[int] = set()
     leftovers: list[str] = []
@@ -110,6 +109,8 @@ def _classify(
                 state.last_id = max(state.last_id, old)
                 if name.endswith(DELETED_SUFFIX):
                     leftovers.append(name)
+        elif name == SPARE_NAME:  # stale records: recreated when needed
+            leftovers.append(name)
         elif (segment_id := parse_id(name, SEGMENT_PREFIX)) is not None:
             segment_ids.append(segment_id)
             state.last_id = max(state.last_id, segment_id)

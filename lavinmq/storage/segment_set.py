@@ -20,12 +20,14 @@ from lavinmq.storage.recovery import RecoveredState
 from lavinmq.storage.segment import (
     HEADER_SIZE,
     LENGTH_SIZE,
+    SPARE_NAME,
     ack_name,
     create_segment,
     map_segment,
     open_ack_file,
     pack_offsets,
-    remove_segment,
+    recycle_segment,
+    retire_segment,
     segment_name,
     write_all,
 )
@@ -194,7 +196,9 @@ class SegmentSet:
         self._make_dir()
         seg = self._last_id + 1
         # Allocate before retiring the current segment: on ENOSPC nothing has changed.
-        fd, mapping = create_segment(self._path(segment_name(seg)), size)
+        path = self._path(segment_name(seg))
+        made = recycle_segment(self._path(SPARE_NAME), path, size)
+        fd, mapping = made or create_segment(path, size)
         self._dir_dirty = self._dir_dirty or 1
         self._retire_write_segment()
         if not self._live:  # maybe the dicts a fresh store shares (see recovery.py)
@@ -356,7 +360,9 @@ class SegmentSet:
             self._close_ack_fd()
         # Segment first: a crash in between leaves an orphan ack file (removed by
         # recovery), never a segment whose acks are gone (its records would come back).
-        remove_segment(self._path(segment_name(seg)), self._path(ack_name(seg)))
+        retire_segment(
+            self._path(segment_name(seg)), self._path(ack_name(seg)), self._path(SPARE_NAME)
+        )
 
     def _close_ack_fd(self) -> None:
         if self._ack_fd >= 0:
