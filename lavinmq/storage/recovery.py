@@ -22,7 +22,6 @@ from lavinmq.storage.segment import (
     LENGTH_SIZE,
     OFFSETS_TYPECODE,
     SEGMENT_PREFIX,
-    SPARE_NAME,
     ack_name,
     map_segment,
     parse_id,
@@ -31,6 +30,7 @@ from lavinmq.storage.segment import (
     segment_name,
     unlink_quietly,
 )
+from lavinmq.storage.spare import LEFTOVER_NAMES
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ def _classify(names: list[str], state: RecoveredState) -> tuple[list[int], set[i
                 state.last_id = max(state.last_id, old)
                 if name.endswith(DELETED_SUFFIX):
                     leftovers.append(name)
-        elif name == SPARE_NAME:  # stale records: recreated when needed
+        elif name in LEFTOVER_NAMES:  # a spare segment: recreated when needed
             leftovers.append(name)
         elif (segment_id := parse_id(name, SEGMENT_PREFIX)) is not None:
             segment_ids.append(segment_id)

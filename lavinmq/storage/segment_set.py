@@ -20,17 +20,15 @@ from lavinmq.storage.recovery import RecoveredState
 from lavinmq.storage.segment import (
     HEADER_SIZE,
     LENGTH_SIZE,
-    SPARE_NAME,
     ack_name,
     create_segment,
     map_segment,
     open_ack_file,
     pack_offsets,
-    recycle_segment,
-    retire_segment,
     segment_name,
     write_all,
 )
+from lavinmq.storage.spare import SPARE_NAME, recycle_segment, retire_segment
 
 logger = logging.getLogger(__name__)
 
@@ -360,9 +358,7 @@ class SegmentSet:
             self._close_ack_fd()
         # Segment first: a crash in between leaves an orphan ack file (removed by
         # recovery), never a segment whose acks are gone (its records would come back).
-        retire_segment(
-            self._path(segment_name(seg)), self._path(ack_name(seg)), self._path(SPARE_NAME)
-        )
+        retire_segment(self._path(segment_name(seg)), self._path(ack_name(seg)), self._segment_size)
 
     def _close_ack_fd(self) -> None:
         if self._ack_fd >= 0:

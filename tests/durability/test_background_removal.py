@@ -40,14 +40,14 @@ def test_acked_segment_does_not_come_back(
     store.flush()
     assert stalled_remover, "the segment was not dropped"
     assert "msgs.0000000001" not in names(tmp_path / "q")
-    # The first dropped segment is kept (renamed) as the spare for the next roll.
-    assert "segment.spare" in names(tmp_path / "q")
+    # The first dropped segment is kept (renamed) to become the spare once zeroed.
+    assert "segment.zeroing" in names(tmp_path / "q")
     # kill -9 here: the files were never unlinked.
     again = MessageStore(tmp_path / "q", segment_size=4096)
     assert again.count == 300 - sum(1 for p in positions if p >> 32 == first_segment)
     item = again.shift()
     assert item is not None and item[0] >> 32 != first_segment
-    assert not [n for n in names(tmp_path / "q") if n.endswith((".deleted", ".spare"))]
+    assert not [n for n in names(tmp_path / "q") if n.endswith((".deleted", ".spare", ".zeroing"))]
     # Segment ids are never reused, not even a deleted one's.
     assert again.push(b"new") >> 32 > max(p >> 32 for p in positions)
 

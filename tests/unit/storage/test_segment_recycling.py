@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lavinmq.storage import MessageStore, segment
+from lavinmq.storage import MessageStore, segment, spare
 
 SMALL = 4096
 
@@ -39,7 +39,7 @@ def test_dropped_segment_becomes_the_spare(tmp_path: Path) -> None:
     store = MessageStore(tmp_path / "q", segment_size=SMALL)
     fill_and_ack_first_segment(store)
     names = os.listdir(tmp_path / "q")
-    assert segment.SPARE_NAME in names
+    assert spare.SPARE_NAME in names
     assert "msgs.0000000001" not in names and "acks.0000000001" not in names
 
 
@@ -47,13 +47,13 @@ def test_next_roll_reuses_the_spare_without_its_records(tmp_path: Path) -> None:
     directory = tmp_path / "q"
     store = MessageStore(directory, segment_size=SMALL)
     acked = fill_and_ack_first_segment(store)
-    spare_inode = os.stat(directory / segment.SPARE_NAME).st_ino
+    spare_inode = os.stat(directory / spare.SPARE_NAME).st_ino
     last = max(int(n[5:]) for n in os.listdir(directory) if n.startswith("msgs."))
     new = [b"new-%04d" % i for i in range(3)]
     while not (directory / f"msgs.{last + 1:010d}").exists():
         store.push(new[0])  # fill the write segment until it rolls into the spare
     assert os.stat(directory / f"msgs.{last + 1:010d}").st_ino == spare_inode
-    assert segment.SPARE_NAME not in os.listdir(directory)
+    assert spare.SPARE_NAME not in os.listdir(directory)
     for payload in new[1:]:
         store.push(payload)
     store.close()  # as a restart sees it: only live records, none of the zeroed ones
@@ -87,37 +87,74 @@ def test_crash_with_a_spare_leaves_no_trace(tmp_path: Path) -> None:
     expected = store.count
     again = MessageStore(directory, segment_size=SMALL)  # kill -9: nothing closed
     assert again.count == expected == 300 - acked
-    assert segment.SPARE_NAME not in os.listdir(directory)
+    assert spare.SPARE_NAME not in os.listdir(directory)
 
 
-def test_oversized_spare_is_discarded(tmp_path: Path) -> None:
+def test_spare_of_another_size_is_kept_for_a_normal_roll(tmp_path: Path) -> None:
     directory = tmp_path / "q"
-    directory.mkdir()
-    spare = directory / segment.SPARE_NAME
-    spare.write_bytes(segment.SEGMENT_MAGIC + b"\x00" * (2 * SMALL))
     store = MessageStore(directory, segment_size=SMALL)
-    store.push(b"hello")
-    assert not spare.exists()
-    assert os.path.getsize(directory / "msgs.0000000001") == SMALL
+    fill_and_ack_first_segment(store)
+    store.push(b"big" * SMALL)  # an oversized record gets its own, bigger segment
+    assert spare.SPARE_NAME in os.listdir(directory)
 
 
 @pytest.mark.parametrize("used", [segment.HEADER_SIZE + 8, SMALL - 3])
-def test_recycle_zeroes_and_resizes(tmp_path: Path, used: int) -> None:
-    spare = tmp_path / segment.SPARE_NAME
-    spare.write_bytes(segment.SEGMENT_MAGIC + b"\x07" * (used - segment.HEADER_SIZE))
-    made = segment.recycle_segment(str(spare), str(tmp_path / "msgs.0000000009"), SMALL)
+def test_prepare_zeroes_extends_and_renames(tmp_path: Path, used: int) -> None:
+    zeroing = tmp_path / spare.ZEROING_NAME
+    zeroing.write_bytes(segment.SEGMENT_MAGIC + b"\x07" * (used - segment.HEADER_SIZE))
+    spare._prepare(str(zeroing), str(tmp_path / spare.SPARE_NAME), SMALL)
+    assert not zeroing.exists()
+    data = (tmp_path / spare.SPARE_NAME).read_bytes()
+    assert data == segment.SEGMENT_MAGIC + bytes(SMALL - segment.HEADER_SIZE)
+
+
+def test_prepare_drops_an_oversized_segment(tmp_path: Path) -> None:
+    zeroing = tmp_path / spare.ZEROING_NAME
+    zeroing.write_bytes(segment.SEGMENT_MAGIC + b"\x07" * (2 * SMALL))
+    spare._prepare(str(zeroing), str(tmp_path / spare.SPARE_NAME), SMALL)
+    assert os.listdir(tmp_path) == []
+
+
+def test_recycle_takes_the_spare(tmp_path: Path) -> None:
+    (tmp_path / spare.SPARE_NAME).write_bytes(segment.SEGMENT_MAGIC + bytes(SMALL - 4))
+    made = spare.recycle_segment(
+        str(tmp_path / spare.SPARE_NAME), str(tmp_path / "msgs.0000000009"), SMALL
+    )
     assert made is not None
     fd, mapping = made
     try:
-        assert len(mapping) == SMALL == os.fstat(fd).st_size
-        assert mapping[: segment.HEADER_SIZE] == segment.SEGMENT_MAGIC
-        assert mapping[segment.HEADER_SIZE :] == bytes(SMALL - segment.HEADER_SIZE)
+        assert len(mapping) == SMALL and mapping[:4] == segment.SEGMENT_MAGIC
     finally:
         mapping.close()
         os.close(fd)
-    assert not spare.exists()
+    assert os.listdir(tmp_path) == ["msgs.0000000009"]
+
+
+def test_background_zeroing_on_the_removal_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(segment, "background_removal", True)
+    directory = tmp_path / "q"
+    store = MessageStore(directory, segment_size=SMALL)
+    fill_and_ack_first_segment(store)
+    segment.drain_removals()
+    names = os.listdir(directory)
+    assert spare.SPARE_NAME in names and spare.ZEROING_NAME not in names
+    data = (directory / spare.SPARE_NAME).read_bytes()
+    assert data == segment.SEGMENT_MAGIC + bytes(SMALL - segment.HEADER_SIZE)
+
+
+def test_a_zeroing_leftover_is_deleted_by_recovery(tmp_path: Path) -> None:
+    directory = tmp_path / "q"
+    store = MessageStore(directory, segment_size=SMALL)
+    fill_and_ack_first_segment(store)
+    expected = store.count
+    os.rename(directory / spare.SPARE_NAME, directory / spare.ZEROING_NAME)
+    again = MessageStore(directory, segment_size=SMALL)
+    assert again.count == expected
+    assert not set(os.listdir(directory)) & spare.LEFTOVER_NAMES
 
 
 def test_no_spare_means_a_new_file(tmp_path: Path) -> None:
-    assert segment.recycle_segment(str(tmp_path / "none"), str(tmp_path / "x"), SMALL) is None
+    assert spare.recycle_segment(str(tmp_path / "none"), str(tmp_path / "x"), SMALL) is None
     assert not (tmp_path / "x").exists()
