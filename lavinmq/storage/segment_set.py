@@ -39,6 +39,17 @@ NO_PENDING: Final[dict[int, array[int]]] = {}
 """Every store without unflushed acks starts with this one (only read, never written)."""
 
 
+def _compact_name(name: str) -> str | bytes:
+    """A store directory named by a sha1 hex digest (every queue's) is kept as the 20-byte
+    digest: 53 bytes instead of the 89 of the string, for each of 100,000 idle queues."""
+    if len(name) == 40 and name == name.lower():
+        try:
+            return bytes.fromhex(name)
+        except ValueError:
+            pass
+    return name
+
+
 class SegmentSet:
     """Segment files, mappings and ack files of one store directory.
 
@@ -83,12 +94,14 @@ class SegmentSet:
     _wpos: int
     _wsize: int
     _wdirty: bool
+    _name: str | bytes
 
     def __init__(self, directory: str, segment_size: int, state: RecoveredState) -> None:
         # The path is kept as a shared (interned) parent plus the directory's own name:
         # 100,000 idle queues would otherwise keep 100,000 long paths.
-        parent, self._name = os.path.split(directory)
+        parent, name = os.path.split(directory)
         self._parent = sys.intern(parent)
+        self._name = _compact_name(name)
         self._segment_size = segment_size
         self._live = state.live  # segment id -> live records, ids in increasing order
         self._ends = state.ends  # segment id -> end of data (the write segment's is _wpos)
@@ -149,10 +162,11 @@ class SegmentSet:
 
     @property
     def _dir(self) -> str:
-        return os.path.join(self._parent, self._name)
+        name = self._name
+        return os.path.join(self._parent, name if isinstance(name, str) else name.hex())
 
     def _path(self, name: str) -> str:
-        return os.path.join(self._parent, self._name, name)
+        return os.path.join(self._dir, name)
 
     def _mapped_segments(self) -> list[int]:
         """Ids of the segments currently mapped (for tests and debugging)."""

@@ -59,7 +59,7 @@ def test_queued_messages_cost_no_ram(broker: Broker) -> None:
     assert grown < 64 * 1024, f"{grown} bytes kept for 200,000 queued messages"
 
 
-def test_idle_queues_cost_about_a_kilobyte(broker: Broker) -> None:
+def test_idle_queues_cost_under_a_kilobyte(broker: Broker) -> None:
     vhost = broker.vhosts["/"]
     for i in range(100):  # warm up dict sizes and caches
         vhost.declare_queue(f"warm{i}")
@@ -70,7 +70,7 @@ def test_idle_queues_cost_about_a_kilobyte(broker: Broker) -> None:
             vhost.declare_queue(name)
 
     per_queue = allocated_by(declare) / len(names)
-    assert per_queue < 1100, f"{per_queue:.0f} bytes per idle queue"
+    assert per_queue < 760, f"{per_queue:.0f} bytes per idle queue"  # 723 measured
 
 
 def test_fresh_stores_do_not_share_state(tmp_path: Path) -> None:

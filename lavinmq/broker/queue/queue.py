@@ -34,6 +34,19 @@ NO_ARGUMENTS: FieldTable = {}
 """Shared by every queue declared without arguments (never mutated)."""
 
 
+_clock = 0.0
+
+
+def coarse_monotonic() -> float:
+    """``time.monotonic()`` to the millisecond: queues created in the same millisecond
+    share one float object (24 bytes each for 100,000 idle queues otherwise)."""
+    global _clock
+    now = time.monotonic()
+    if now - _clock >= 0.001:
+        _clock = now
+    return _clock
+
+
 class Queue(RulesMixin, DeliveryMixin):
     """One AMQP queue."""
 
@@ -120,7 +133,7 @@ class Queue(RulesMixin, DeliveryMixin):
         self._delivery_counts: dict[int, int] = NO_COUNTS
         self._expire_handle: asyncio.TimerHandle | None = None
         self._expires_handle: asyncio.TimerHandle | None = None
-        self._last_used = time.monotonic()
+        self._last_used = coarse_monotonic()
         self._apply_settings()
 
     def _open_store(self, directory: Path | str, segment_size: int) -> MessageStore:
