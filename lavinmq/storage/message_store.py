@@ -26,6 +26,7 @@ from array import array
 from typing import Final
 
 from lavinmq.storage.position import OFFSET_MASK
+from lavinmq.storage.record_writer import RecordWriter
 from lavinmq.storage.recovery import READ_POS, READ_POS_NAME, recover
 from lavinmq.storage.segment import (
     HEADER_SIZE,
@@ -34,22 +35,16 @@ from lavinmq.storage.segment import (
     OFFSETS_TYPECODE,
     scan_records,
 )
-from lavinmq.storage.segment_set import MAX_SEGMENT_SIZE, NO_PENDING, SegmentSet
+from lavinmq.storage.segment_set import MAX_SEGMENT_SIZE, NO_PENDING
 
 SEGMENT_SIZE: Final = 8 * 1024 * 1024
 _MIN_SEGMENT_SIZE: Final = 64
 
 # Bound methods of precompiled structs: no format parsing or attribute lookup per record.
 _unpack_length = LENGTH.unpack_from
-_pack_length_into = LENGTH.pack_into
-_pack_length = LENGTH.pack
 
 
-PWRITE_MIN = 2048
-"""Records this large are written with pwrite instead of through the mapping."""
-
-
-class MessageStore(SegmentSet):
+class MessageStore(RecordWriter):
     """An append-only, segmented store of opaque byte records for one queue.
 
     Records are addressed by positions, ints packing ``(segment_id << 32) | offset``
@@ -69,8 +64,6 @@ class MessageStore(SegmentSet):
     """
 
     __slots__ = (
-        "_bytes",
-        "_count",
         "_inflight",
         "_inflight_bytes",
         "_redeliver_below",
@@ -117,47 +110,6 @@ class MessageStore(SegmentSet):
     def ready_bytesize(self) -> int:
         """Total payload bytes of the ready records."""
         return self._bytes - self._inflight_bytes
-
-    def push(self, payload: bytes) -> int:
-        """Append a record.
-
-        Args:
-            payload: the record, not empty.
-
-        Returns:
-            The record's position.
-
-        Raises:
-            ValueError: ``payload`` is empty or too large for a segment.
-            StoreFullError: a new segment was needed and the disk is full.
-        """
-        n = len(payload)
-        off = self._wpos
-        end = off + LENGTH_SIZE + n
-        m = self._wmap
-        if m is None or end > self._wsize or not n:
-            m = self._roll(n)
-            off = HEADER_SIZE
-            end = off + LENGTH_SIZE + n
-        # Payload first, length last: a crash in between leaves a zero length, which
-        # recovery reads as the end of data rather than as a torn record.
-        if n < PWRITE_MIN:
-            m[off + LENGTH_SIZE : end] = payload
-            _pack_length_into(m, off, n)
-        else:
-            # Large records: pwrite fills the page cache ~4x faster than faulting the
-            # fresh pages in through the mapping (8 MiB in 16 KiB records: 1.6 vs 7 ms);
-            # both share the page cache, so the mapping sees the data. The length too:
-            # through the mapping it faulted a page in per record (7% of the loop).
-            os.pwrite(self._wfd, payload, off + LENGTH_SIZE)
-            os.pwrite(self._wfd, _pack_length(n), off)
-        self._wpos = end
-        self._wdirty = True
-        seg = self._wseg
-        self._live[seg] += 1
-        self._count += 1
-        self._bytes += n
-        return (seg << 32) | off
 
     def shift(self) -> tuple[int, bytes, bool] | None:
         """Consume the next ready record.

@@ -225,6 +225,18 @@ def write_all(fd: int, data: bytes) -> None:
         view.release()
 
 
+def write_fully(fd: int, buffers: list[bytes], offset: int) -> None:
+    """``pwritev`` all of ``buffers`` at ``offset``, continuing after a short write."""
+    total = sum(map(len, buffers))
+    done = os.pwritev(fd, buffers, offset)
+    if done < total:  # rare (signals, full disks): finish with one joined write
+        rest = b"".join(buffers)[done:]
+        while rest:
+            n = os.pwrite(fd, rest, offset + done)
+            done += n
+            rest = rest[n:]
+
+
 class _Remover:
     """Deletes files on one background thread, in submission order.
 

@@ -214,9 +214,7 @@ class Queue(RulesMixin, DeliveryMixin):
 
     def publish_many(self, records: list[bytes]) -> None:
         """Append records that all passed the same routing (the batched publish path)."""
-        push = self.store.push
-        for record in records:
-            push(record)
+        self.store.push_many(records)
         self.stat_publish += len(records)
         if self._consumers and not self._scheduled:
             self._scheduled = True
