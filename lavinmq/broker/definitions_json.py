@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any
 from lavinmq import __version__
 from lavinmq.auth import Permissions
 from lavinmq.auth.user_store import parse_tags
-from lavinmq.broker.parameters import USER_LIMITS, Policy, pairs_to_dict, validate_limits
+from lavinmq.broker.parameters import (
+    USER_LIMITS,
+    Policy,
+    check_parameter,
+    pairs_to_dict,
+    validate_limits,
+)
 
 if TYPE_CHECKING:
     from lavinmq.broker.broker import Broker
@@ -275,6 +281,7 @@ def _import_parameter(vhost: VHost, item: dict[str, Any]) -> None:
             raise DefinitionsError(f"operator policy '{name}' must be an object")
         vhost.parameters.operator_policies[name] = Policy.from_json(vhost.name, name, value)
     else:
+        check_parameter(component, name, value)
         vhost.parameters.parameters[(component, name)] = value
 
 

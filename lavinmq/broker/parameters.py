@@ -30,6 +30,33 @@ class InvalidParameter(ValueError):
     """A policy, parameter or limit that fails validation; the message says why."""
 
 
+ParameterCheck = Callable[[str, Any], object]
+_checks: dict[str, ParameterCheck] = {}
+
+
+def register_parameter_check(component: str, check: ParameterCheck) -> None:
+    """Validate every value stored under ``component`` with ``check(name, value)``, which
+    raises ValueError with the reason. Plugins (shovel, federation) register theirs, so
+    that the broker core does not import them."""
+    _checks[component] = check
+
+
+def check_parameter(component: str, name: str, value: Any) -> None:
+    """Validate a runtime parameter before it is stored (components without a check take
+    any JSON value, as RabbitMQ's unknown components do not exist to check against).
+
+    Raises:
+        InvalidParameter: with the component's reason.
+    """
+    check = _checks.get(component)
+    if check is None:
+        return
+    try:
+        check(name, value)
+    except (ValueError, TypeError) as exc:
+        raise InvalidParameter(f"invalid {component} parameter '{name}': {exc}") from None
+
+
 def pairs_to_dict(value: Any) -> Any:
     """``rabbitmqctl export_definitions`` writes some maps as ``[[key, value], ...]``."""
     if isinstance(value, list) and all(

@@ -15,6 +15,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from lavinmq.broker.parameters import register_parameter_check
+
 ACK_MODES = ("on-confirm", "on-publish", "no-ack")
 UPSTREAM = "federation-upstream"
 UPSTREAM_SET = "federation-upstream-set"
@@ -135,3 +137,23 @@ def local_vhost(uri: str) -> str | None:
     if parts.hostname:
         return None
     return unquote(parts.path[1:]) or "/"
+
+
+def check_upstream_set(name: str, value: Any) -> None:
+    """Validate a ``federation-upstream-set`` value: a list of ``{"upstream": name, ...}``.
+
+    Raises:
+        UpstreamError: naming the bad entry.
+    """
+    if not isinstance(value, list):
+        raise UpstreamError(f"upstream set '{name}' must be a list")
+    for entry in value:
+        if not isinstance(entry, dict) or not isinstance(entry.get("upstream"), str):
+            raise UpstreamError(f"upstream set '{name}': each entry needs an 'upstream' name")
+        overrides = {k: v for k, v in entry.items() if k != "upstream"}
+        if overrides:
+            parse_upstream(entry["upstream"], {"uri": "amqp://", **overrides})
+
+
+register_parameter_check(UPSTREAM, parse_upstream)
+register_parameter_check(UPSTREAM_SET, check_upstream_set)

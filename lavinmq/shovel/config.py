@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from lavinmq.broker.parameters import register_parameter_check
+
 ACK_MODES = ("on-confirm", "on-publish", "no-ack")
 DEFAULT_PREFETCH = 1000
 DEFAULT_RECONNECT_DELAY = 5.0
@@ -137,3 +139,6 @@ class ShovelConfig:
             add_timestamp_header=bool(body.get("dest-add-timestamp-header", False)),
             publish_properties=dict(body.get("dest-publish-properties") or {}),
         )
+
+
+register_parameter_check("shovel", lambda _name, value: ShovelConfig.parse(value))

@@ -170,7 +170,7 @@ async def test_policymaker_and_monitoring(as_user, core: Broker) -> None:
             "/api/policies/other/p", json={"pattern": ".*", "definition": {"max-length": 1}}
         )
     ).status == 403
-    assert (await pm.put("/api/parameters/shovel/%2F/s", json={"value": {"a": 1}})).status == 201
+    assert (await pm.put("/api/parameters/my-app/%2F/s", json={"value": {"a": 1}})).status == 201
     mon = await as_user("mon", ["monitoring"], vhosts=())
     assert (await mon.get("/api/nodes")).status == 200
     assert {v["name"] for v in await (await mon.get("/api/vhosts")).json()} == {"/", "other"}

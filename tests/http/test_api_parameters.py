@@ -137,3 +137,59 @@ async def test_vhost_limits_enforced(api: Client, core: Broker) -> None:
     assert (await api.put("/api/vhost-limits/%2F/max-bogus", json={"value": 1})).status == 400
     assert (await api.delete("/api/vhost-limits/%2F/max-queues")).status == 204
     assert (await api.put("/api/queues/%2F/q2", json={})).status == 201
+
+
+# The launcher imports the shovel and federation plugins, which register their checks.
+import lavinmq.federation.upstream  # noqa: E402
+import lavinmq.shovel.config  # noqa: E402, F401
+
+SHOVEL_OK = {"src-uri": "amqp://", "src-queue": "a", "dest-uri": "amqp://", "dest-queue": "b"}
+
+
+@pytest.mark.parametrize(
+    ("component", "value", "reason"),
+    [
+        ("shovel", {"src-uri": "amqp://", "dest-uri": "amqp://"}, "requires a queue"),
+        ("shovel", {**SHOVEL_OK, "ack-mode": "sometimes"}, "'ack-mode' must be one of"),
+        ("shovel", {**SHOVEL_OK, "src-uri": "ftp://x"}, "unsupported URI scheme"),
+        ("shovel", {**SHOVEL_OK, "src-prefetch-count": -1}, "'src-prefetch-count'"),
+        ("shovel", "not an object", "JSON object"),
+        ("federation-upstream", {"prefetch-count": 10}, "needs a 'uri'"),
+        ("federation-upstream", {"uri": "http://x"}, "amqp(s) URI"),
+        ("federation-upstream", {"uri": "amqp://", "max-hops": "two"}, "'max_hops'"),
+        ("federation-upstream-set", {"upstream": "a"}, "must be a list"),
+        ("federation-upstream-set", [{"name": "a"}], "needs an 'upstream' name"),
+    ],
+)
+async def test_invalid_plugin_parameters_are_400_and_not_stored(
+    api: Client, core: Broker, component: str, value: object, reason: str
+) -> None:
+    r = await api.put(f"/api/parameters/{component}/%2F/p", json={"value": value})
+    assert r.status == 400
+    body = await r.json()
+    assert body["error"] == "bad_request" and reason in body["reason"], body
+    assert (component, "p") not in core.vhosts["/"].parameters.parameters
+    assert (await api.get(f"/api/parameters/{component}/%2F/p")).status == 404
+
+
+async def test_valid_plugin_parameters_are_stored(api: Client, core: Broker) -> None:
+    upstream = {"uri": "amqp://", "max-hops": 2}
+    assert (
+        await api.put("/api/parameters/federation-upstream/%2F/u", json={"value": upstream})
+    ).status == 201
+    upstream_set = [{"upstream": "u", "prefetch-count": 5}]
+    r = await api.put("/api/parameters/federation-upstream-set/%2F/s", json={"value": upstream_set})
+    assert r.status == 201
+    assert core.vhosts["/"].parameters.parameters[("federation-upstream", "u")] == upstream
+
+
+async def test_definitions_with_an_invalid_shovel_are_refused(api: Client, core: Broker) -> None:
+    doc = {
+        "parameters": [
+            {"vhost": "/", "component": "shovel", "name": "s", "value": {"src-uri": "amqp://"}}
+        ]
+    }
+    r = await api.post("/api/definitions", json=doc)
+    assert r.status == 400
+    assert "invalid shovel parameter 's'" in (await r.json())["reason"]
+    assert ("shovel", "s") not in core.vhosts["/"].parameters.parameters

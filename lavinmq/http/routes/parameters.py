@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from lavinmq.broker.parameters import InvalidParameter, check_parameter
 from lavinmq.http.context import broker_of, require, vhost_of, visible_vhosts
 from lavinmq.http.errors import bad_request, not_found
 from lavinmq.http.json import created, json_response, no_content, read_body
@@ -74,6 +75,10 @@ async def put_parameter(request: web.Request) -> web.Response:
     if key[0] in RESERVED:
         raise bad_request(f"component '{key[0]}' is managed through its own endpoint")
     value = _value(await read_body(request))
+    try:
+        check_parameter(key[0], key[1], value)
+    except InvalidParameter as exc:
+        raise bad_request(str(exc)) from None
     existed = key in vhost.parameters.parameters
     vhost.parameters.parameters[key] = value
     vhost.parameters.save()
