@@ -115,7 +115,7 @@ class AMQPConnection:
         self.frame_max = frame_max
         self.max_body_size = max_body_size
         self._awaiting_header = role is Role.SERVER
-        self._chunks: list[bytes] = []
+        self._chunks: list[bytes | memoryview] = []
         self._buffered = 0
         self._need = 0
         self._partials: dict[int, _Partial] = {}
@@ -131,20 +131,45 @@ class AMQPConnection:
         """Feed bytes from the peer; return every event they complete, in order."""
         if self._failed:
             return []
-        if self._chunks:
-            self._chunks.append(data)
-            self._buffered += len(data)
-            if self._buffered < self._need:
-                return []
-            data = b"".join(self._chunks)
-            self._chunks.clear()
         events: list[Event] = []
-        pos = self._parse(data, events)
+        pos = self._finish_partial(data, events) if self._chunks else 0
+        if pos < 0:  # still short of a whole frame (or failed)
+            return events
+        pos = self._parse(data, events, pos)
         if pos < len(data):
-            rest = data[pos:]
+            # A view, not a copy: the next read joins it with the bytes that complete it.
+            rest = memoryview(data)[pos:]
             self._chunks.append(rest)
             self._buffered = len(rest)
         return events
+
+    def _finish_partial(self, data: bytes, events: list[Event]) -> int:
+        """Complete the buffered partial frame from the start of ``data``.
+
+        Only the bytes the cut frame still needs are joined to it; the rest of ``data`` is
+        parsed where it is (large frames cut by every read were copied twice more).
+
+        Returns:
+            Where in ``data`` parsing goes on, or -1 when ``data`` was used up (buffered).
+        """
+        pos = 0
+        while self._chunks:
+            missing = self._need - self._buffered
+            if len(data) - pos < missing:
+                self._chunks.append(memoryview(data)[pos:] if pos else data)
+                self._buffered += len(data) - pos
+                return -1
+            self._chunks.append(memoryview(data)[pos : pos + missing])
+            pos += missing
+            head = b"".join(self._chunks)
+            self._chunks.clear()
+            used = self._parse(head, events)
+            if self._failed:
+                return -1
+            if used < len(head):  # that was a frame header: now the frame's size is known
+                self._chunks.append(head[used:])
+                self._buffered = len(head) - used
+        return pos
 
     def discard_channel(self, channel: int) -> None:
         """Drop frames on ``channel`` (after the server closed it) except Channel.Close[-Ok]."""
@@ -156,18 +181,17 @@ class AMQPConnection:
         self._discarding.discard(channel)
         self._partials.pop(channel, None)
 
-    def _parse(self, data: bytes, events: list[Event]) -> int:
-        pos = 0
+    def _parse(self, data: bytes, events: list[Event], pos: int = 0) -> int:
         if self._awaiting_header:
-            if len(data) < 8:
+            if len(data) - pos < 8:
                 self._need = 8
-                return 0
-            if data[:8] != PROTOCOL_HEADER:
+                return pos
+            if data[pos : pos + 8] != PROTOCOL_HEADER:
                 self._fail(events, 0, CommandInvalid("bad protocol header"))
                 return len(data)
             self._awaiting_header = False
             events.append(ProtocolHeaderReceived())
-            pos = 8
+            pos += 8
         return _parse_frames(self, data, events, pos)
 
     def _parse_frames(self, data: bytes, events: list[Event], pos: int) -> int:
