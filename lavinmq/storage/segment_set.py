@@ -212,7 +212,9 @@ class SegmentSet:
         made = recycle_segment(self._path(SPARE_NAME), path, size)
         fd, mapping = made or create_segment(path, size)
         self._dir_dirty = self._dir_dirty or 1
-        self._retire_write_segment()
+        # Rolled over, a standard-size segment keeps its size: its tail is less than a
+        # record, and it will likely become the spare, which needs that size again.
+        self._retire_write_segment(truncate=self._wsize > self._segment_size)
         if not self._live:  # maybe the dicts a fresh store shares (see recovery.py)
             self._live = {}
             self._ends = {}
@@ -231,8 +233,8 @@ class SegmentSet:
             os.makedirs(self._dir, exist_ok=True)
         self._dir_dirty = 2
 
-    def _retire_write_segment(self) -> None:
-        """Truncate the write segment to its used size and close it."""
+    def _retire_write_segment(self, truncate: bool = True) -> None:
+        """Close the write segment, truncated to its used size when ``truncate``."""
         seg = self._wseg
         if not seg:
             return
@@ -243,7 +245,7 @@ class SegmentSet:
             if self._dirty_ids is None:
                 self._dirty_ids = []
             self._dirty_ids.append(seg)
-        self._close_write_segment(truncate=True)
+        self._close_write_segment(truncate)
         if not self._live[seg]:
             self._drop_segment(seg)
 
@@ -357,6 +359,7 @@ class SegmentSet:
 
     def _drop_segment(self, seg: int) -> None:
         """Forget a segment and delete its files."""
+        end = self._wpos if seg == self._wseg else self._ends.get(seg, 0)
         if seg == self._wseg:
             self._close_write_segment()
         del self._live[seg]
@@ -372,7 +375,9 @@ class SegmentSet:
             self._close_ack_fd()
         # Segment first: a crash in between leaves an orphan ack file (removed by
         # recovery), never a segment whose acks are gone (its records would come back).
-        retire_segment(self._path(segment_name(seg)), self._path(ack_name(seg)), self._segment_size)
+        retire_segment(
+            self._path(segment_name(seg)), self._path(ack_name(seg)), self._segment_size, end
+        )
 
     def _close_ack_fd(self) -> None:
         if self._ack_fd >= 0:

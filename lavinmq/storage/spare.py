@@ -59,7 +59,7 @@ def zero_fill(fd: int, start: int, end: int) -> None:
             start += os.pwrite(fd, zeros[: min(_ZERO_CHUNK, end - start)], start)
 
 
-def retire_segment(segment_path: str, ack_path: str, size: int) -> None:
+def retire_segment(segment_path: str, ack_path: str, size: int, end: int = 0) -> None:
     """Drop a fully acked segment: keep it as its store's spare when the store has none
     (neither ready nor being zeroed), else delete it. The ack file goes either way, after
     the segment (an orphan ack file is harmless, a segment without its acks is not).
@@ -68,6 +68,7 @@ def retire_segment(segment_path: str, ack_path: str, size: int) -> None:
         segment_path: the segment file.
         ack_path: its ack file.
         size: the store's segment size (the spare is extended to it).
+        end: the end of the segment's data (0: unknown, the whole file is zeroed).
     """
     directory = os.path.dirname(segment_path)
     zeroing = os.path.join(directory, ZEROING_NAME)
@@ -80,12 +81,12 @@ def retire_segment(segment_path: str, ack_path: str, size: int) -> None:
             pass
         else:
             remove_files(ack_path)
-            run_in_background(lambda: _prepare(zeroing, spare, size))
+            run_in_background(lambda: _prepare(zeroing, spare, size, end))
             return
     remove_segment(segment_path, ack_path)
 
 
-def _prepare(zeroing: str, spare: str, size: int) -> None:
+def _prepare(zeroing: str, spare: str, size: int, end: int = 0) -> None:
     """Zero the old records of ``zeroing`` and rename it ``spare`` (background thread)."""
     try:
         fd = os.open(zeroing, os.O_RDWR)
@@ -95,7 +96,10 @@ def _prepare(zeroing: str, spare: str, size: int) -> None:
         used = os.fstat(fd).st_size
         if used > size:  # grown for an oversized record: not worth keeping
             raise OSError(errno.EFBIG, "segment too big to keep as the spare")
-        zero_fill(fd, HEADER_SIZE, used)
+        # Up to the data end: past it the file was never written (a rolled-over segment
+        # keeps its fallocated tail; zeroing it would fault in up to a record's worth of
+        # pages). Recovery truncates a segment with a torn record to its data end.
+        zero_fill(fd, HEADER_SIZE, min(end, used) if end else used)
         if used < size:  # retired segments are truncated to their data
             os.posix_fallocate(fd, used, size - used)
         os.rename(zeroing, spare)

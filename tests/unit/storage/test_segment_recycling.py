@@ -158,3 +158,27 @@ def test_a_zeroing_leftover_is_deleted_by_recovery(tmp_path: Path) -> None:
 def test_no_spare_means_a_new_file(tmp_path: Path) -> None:
     assert spare.recycle_segment(str(tmp_path / "none"), str(tmp_path / "x"), SMALL) is None
     assert not (tmp_path / "x").exists()
+
+
+def test_prepare_zeroes_up_to_the_data_end_only(tmp_path: Path) -> None:
+    zeroing = tmp_path / spare.ZEROING_NAME
+    zeroing.write_bytes(segment.SEGMENT_MAGIC + b"\x07" * (SMALL - segment.HEADER_SIZE))
+    spare._prepare(str(zeroing), str(tmp_path / spare.SPARE_NAME), SMALL, end=100)
+    data = (tmp_path / spare.SPARE_NAME).read_bytes()
+    assert data[:100] == segment.SEGMENT_MAGIC + bytes(96)
+    assert data[100:] == b"\x07" * (SMALL - 100)  # never written in a real segment
+
+
+def test_rolled_segment_is_recycled_without_old_records(tmp_path: Path) -> None:
+    """Rolled-over segments keep their size; the spare made of one is zeroed to its data
+    end, and what lies past it was never written."""
+    directory = tmp_path / "q"
+    store = MessageStore(directory, segment_size=SMALL)
+    for i in range(3 * SMALL // 1000):
+        store.push(b"%04d" % i + b"." * 996)  # 4 records per segment, a 96-byte tail
+    while (item := store.shift()) is not None:
+        store.ack(item[0])
+    store.flush()
+    segment.drain_removals()
+    data = (directory / spare.SPARE_NAME).read_bytes()
+    assert data == segment.SEGMENT_MAGIC + bytes(SMALL - segment.HEADER_SIZE)
