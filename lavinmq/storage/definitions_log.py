@@ -1,8 +1,10 @@
 """Append-only log of definition frames, replayed at boot and compacted by rewriting.
 
 Each record is a big-endian u32 length followed by that many bytes (the broker stores
-encoded AMQP method frames). Appends are fsynced: definitions are rare and losing a
-declared queue to a crash is worse than the cost of a sync.
+encoded AMQP method frames). An append is written at once, so a killed broker loses
+nothing; it is fsynced either at once (``sync=True``) or by the broker's next group
+commit (``take_dirty_fds``), off the event loop: one fsync each made declaring 100,000
+durable queues take 4.5 minutes.
 """
 
 from __future__ import annotations
@@ -31,14 +33,16 @@ class DefinitionsLog:
         path: the log file; it need not exist yet (its directory must).
     """
 
-    __slots__ = ("_fd", "_path")
+    __slots__ = ("_dirty", "_fd", "_path")
 
     def __init__(self, path: Path) -> None:
         self._path = path
         self._fd = -1
+        self._dirty = False
 
-    def append(self, frame: bytes) -> None:
-        """Append one record and fsync it.
+    def append(self, frame: bytes, sync: bool = True) -> None:
+        """Append one record; fsync it now when ``sync``, else leave it to whoever calls
+        ``take_dirty_fds``.
 
         Raises:
             OSError: the write or the fsync failed; the log is left as it was.
@@ -51,11 +55,22 @@ class DefinitionsLog:
         try:
             while data:
                 data = data[os.write(fd, data) :]
-            os.fsync(fd)
+            if sync:
+                os.fsync(fd)
+            else:
+                self._dirty = True
         except OSError:
             # Later appends must not land behind half a record.
             os.ftruncate(fd, size)
             raise
+
+    def take_dirty_fds(self) -> list[int]:
+        """A duplicate of the log's descriptor when appends await a sync (the caller
+        fdatasyncs and closes it: the broker's group commit)."""
+        if not self._dirty or self._fd < 0:
+            return []
+        self._dirty = False
+        return [os.dup(self._fd)]
 
     def replay(self) -> list[bytes]:
         """Return all records in order; a torn last record is ignored with a warning."""
@@ -92,10 +107,15 @@ class DefinitionsLog:
         fsync_directory(self._path.parent)
 
     def close(self) -> None:
-        """Close the file; a later ``append`` reopens it."""
+        """Close the file (synced first if appends await a sync); ``append`` reopens it."""
         if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
+            try:
+                if self._dirty:
+                    os.fsync(self._fd)
+            finally:
+                self._dirty = False
+                os.close(self._fd)
+                self._fd = -1
 
     def _open(self) -> None:
         fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)

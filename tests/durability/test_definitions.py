@@ -146,7 +146,7 @@ def test_definitions_survive_kill_and_graceful_restarts(broker_process: MakeProc
     broker = broker_process().start()
     conn = pika.BlockingConnection(pika.URLParameters(broker.url))
     gen = declare_everything(conn)
-    broker.kill()  # no shutdown code: only the appended (fsynced) log records count
+    broker.kill()  # no shutdown code: only the appended log records count
     for stop in ("kill", "term", "kill", "term"):
         broker.start()
         conn = pika.BlockingConnection(pika.URLParameters(broker.url))

@@ -113,3 +113,34 @@ def test_failed_compact_keeps_the_old_log(tmp_path: Path) -> None:
     assert log.replay() == [b"kept"]
     assert sorted(os.listdir(tmp_path)) == ["definitions.amqp"]
     log.close()
+
+
+def test_unsynced_appends_are_handed_to_the_group_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[int] = []
+    monkeypatch.setattr(os, "fsync", synced.append)
+    path = tmp_path / "definitions.amqp"
+    log = DefinitionsLog(path)
+    assert log.take_dirty_fds() == []
+    log.append(b"one", sync=False)
+    log.append(b"two", sync=False)
+    assert synced == []
+    assert DefinitionsLog(path).replay() == [b"one", b"two"]  # written at once
+    fds = log.take_dirty_fds()
+    assert len(fds) == 1 and os.readlink(f"/proc/self/fd/{fds[0]}") == str(path)
+    os.close(fds[0])
+    assert log.take_dirty_fds() == []  # once per batch of appends
+    log.append(b"three")  # sync=True: at once
+    assert len(synced) == 1
+
+
+def test_close_syncs_pending_appends(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    synced: list[int] = []
+    monkeypatch.setattr(os, "fsync", synced.append)
+    log = DefinitionsLog(tmp_path / "definitions.amqp")
+    log.append(b"one", sync=False)
+    log.close()
+    assert len(synced) == 1
+    log.close()
+    assert len(synced) == 1
