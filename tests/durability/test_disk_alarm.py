@@ -195,7 +195,13 @@ def test_alarm_on_a_real_small_filesystem(small_fs) -> None:  # type: ignore[no-
     broker = BrokerThread(fs / "data", segment_size=256 * 1024, free_disk_min=8 * 1024 * 1024)
     broker.start()
     try:
-        broker.call(lambda: setattr(broker.broker.disk_alarm, "interval", 0.05))
+        alarm = broker.broker.disk_alarm
+
+        def check_often() -> None:
+            alarm.interval = 0.05
+            alarm.check()  # re-armed at the new interval, not after the default 1 s
+
+        broker.call(check_often)
         admin = pika_connect(broker)
         admin.channel().queue_declare("fill", durable=True)
         client = publisher(broker, BLOCKING)
