@@ -8,6 +8,7 @@ the data. Ack files hold big-endian u32 offsets of deleted records of their segm
 from __future__ import annotations
 
 import errno
+import logging
 import mmap
 import os
 import queue
@@ -19,6 +20,8 @@ from collections.abc import Callable
 from typing import Final
 
 from lavinmq.storage.errors import CorruptSegmentError, StoreFullError
+
+logger = logging.getLogger(__name__)
 
 SEGMENT_MAGIC: Final = b"LMQ\x01"
 HEADER_SIZE: Final = len(SEGMENT_MAGIC)
@@ -233,6 +236,8 @@ def write_fully(fd: int, buffers: list[bytes], offset: int) -> None:
         rest = b"".join(buffers)[done:]
         while rest:
             n = os.pwrite(fd, rest, offset + done)
+            if n == 0:
+                raise OSError(errno.EIO, "pwrite wrote nothing")
             done += n
             rest = rest[n:]
 
@@ -265,12 +270,16 @@ class _Remover:
     def _run(self) -> None:
         while True:
             job = self._queue.get()
-            if callable(job):
-                job()
-            else:
-                for path in job:
-                    unlink_quietly(path)
-            self._queue.task_done()
+            try:
+                if callable(job):
+                    job()
+                else:
+                    for path in job:
+                        unlink_quietly(path)
+            except Exception:  # the thread must outlive one bad job
+                logger.exception("background segment job failed")
+            finally:
+                self._queue.task_done()
 
     def drain(self) -> None:
         """Wait until every submitted file is gone."""

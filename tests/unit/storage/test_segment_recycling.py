@@ -182,3 +182,21 @@ def test_rolled_segment_is_recycled_without_old_records(tmp_path: Path) -> None:
     segment.drain_removals()
     data = (directory / spare.SPARE_NAME).read_bytes()
     assert data == segment.SEGMENT_MAGIC + bytes(SMALL - segment.HEADER_SIZE)
+
+
+def test_a_failing_background_job_does_not_stop_the_thread(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(segment, "background_removal", True)
+    ran: list[str] = []
+
+    def bad() -> None:
+        raise RuntimeError("boom")
+
+    segment.run_in_background(bad)
+    segment.run_in_background(lambda: ran.append("after"))
+    victim = tmp_path / "gone"
+    victim.write_bytes(b"x")
+    segment.remove_files(str(victim))
+    segment.drain_removals()
+    assert ran == ["after"] and not victim.exists()
