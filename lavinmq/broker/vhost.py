@@ -35,6 +35,7 @@ from lavinmq.broker.queue.priority import PriorityQueue
 from lavinmq.broker.queue.queue import Queue
 from lavinmq.broker.vhost_routing import RoutingMixin
 from lavinmq.storage import DefinitionsLog, dir_name
+from lavinmq.storage.segment import remove_leftover_directories
 
 if TYPE_CHECKING:
     from lavinmq.broker.tick import Tick
@@ -64,6 +65,7 @@ class VHost(RoutingMixin):
         self.name = name
         self.dir = data_dir / dir_name(name)
         self.dir.mkdir(parents=True, exist_ok=True)
+        remove_leftover_directories(str(self.dir))  # queues deleted just before a crash
         self._transient_dir = self.dir / "transient"
         shutil.rmtree(self._transient_dir, ignore_errors=True)
         self.tick = tick

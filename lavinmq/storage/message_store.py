@@ -21,7 +21,6 @@ from __future__ import annotations
 import heapq
 import mmap
 import os
-import shutil
 from array import array
 from typing import Final
 
@@ -33,6 +32,7 @@ from lavinmq.storage.segment import (
     LENGTH,
     LENGTH_SIZE,
     OFFSETS_TYPECODE,
+    remove_directory,
     scan_records,
 )
 from lavinmq.storage.segment_set import MAX_SEGMENT_SIZE, NO_PENDING
@@ -284,7 +284,7 @@ class MessageStore(RecordWriter):
         """Close the store and remove its directory with every file in it."""
         self._pending.clear()
         self.close()
-        shutil.rmtree(self._dir, ignore_errors=True)
+        remove_directory(self._dir)
         self._live.clear()
         self._ends.clear()
         self._acked.clear()

@@ -62,3 +62,53 @@ def test_purged_segments_do_not_come_back(
     store.flush()
     again = MessageStore(tmp_path / "q", segment_size=4096)
     assert again.count == 0 and again.shift() is None
+
+
+def test_deleted_store_directory_goes_at_once_and_a_new_one_starts_empty(
+    tmp_path: Path, stalled_remover: list[object]
+) -> None:
+    store = MessageStore(tmp_path / "q", segment_size=4096)
+    for i in range(300):
+        store.push(b"%04d" % i)
+    store.delete()
+    assert not (tmp_path / "q").exists()
+    assert (tmp_path / "q.deleted").is_dir()  # its removal is queued for the thread
+    assert len(stalled_remover) == 1
+    again = MessageStore(tmp_path / "q", segment_size=4096)
+    assert again.count == 0 and again.shift() is None
+    again.push(b"new")
+    # A crash before the background removal: the next boot removes the leftover.
+    segment.remove_leftover_directories(str(tmp_path))
+    assert names(tmp_path) == ["q"]
+    assert MessageStore(tmp_path / "q", segment_size=4096).count == 1
+
+
+def test_queue_deletion_removes_the_directory_after_a_pending_zeroing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(segment, "background_removal", True)
+    store = MessageStore(tmp_path / "q", segment_size=4096)
+    for i in range(300):
+        store.push(b"%04d" % i + b"." * 36)
+    while (item := store.shift()) is not None:
+        store.ack(item[0])
+    store.flush()  # segments dropped: one is being zeroed to become the spare
+    store.delete()
+    segment.drain_removals()
+    assert names(tmp_path) == []
+
+
+def test_broker_start_removes_leftover_queue_directories(tmp_path: Path) -> None:
+    from lavinmq.storage import dir_name
+    from tests.broker_thread import BrokerThread
+
+    vhost_dir = tmp_path / "data" / dir_name("/")
+    leftover = vhost_dir / (dir_name("old-queue") + ".deleted")
+    leftover.mkdir(parents=True)
+    (leftover / "msgs.0000000001").write_bytes(b"LMQ\x01")
+    broker = BrokerThread(tmp_path / "data").start()
+    try:
+        assert not leftover.exists()
+        assert vhost_dir.is_dir()
+    finally:
+        broker.stop()
