@@ -35,6 +35,7 @@ QUEUE = "crash-test"
 PUBLISHERS = 3
 WINDOW = 64  # unconfirmed publishes in flight per publisher
 PERSISTENT = Basic.Properties(delivery_mode=2)
+LARGE_PAD = 3000  # bytes: above the store's PWRITE_MIN
 CYCLES = int(os.environ.get("LAVINMQ_CRASH_CYCLES", "24"))
 SEED = int(os.environ.get("LAVINMQ_CRASH_SEED", str(int(time.time()))))
 
@@ -97,7 +98,9 @@ async def publisher(url: str, name: str, ledger: Ledger, stop: asyncio.Event) ->
             bodies = []
             for _ in range(random.randint(1, WINDOW)):
                 seq += 1
-                bodies.append(f"{name}-{seq}".encode())
+                body = f"{name}-{seq}".encode()
+                # Every third one is large: runs of those take the store's pwritev path.
+                bodies.append(body + b"." * LARGE_PAD if seq % 3 == 0 else body)
             ledger.published.update(bodies)
             # Concurrent publishes reach the broker back to back (its batched path);
             # a window of 1 takes the one-by-one path.
