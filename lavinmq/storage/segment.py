@@ -253,12 +253,12 @@ class _Remover:
     """
 
     def __init__(self) -> None:
-        self._queue: queue.Queue[tuple[str, ...] | Callable[[], None]] = queue.Queue()
+        self._queue: queue.Queue[Callable[[], None]] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def submit(self, paths: tuple[str, ...] | Callable[[], None]) -> None:
-        """Queue files to unlink, or a function to run (it must not raise)."""
+    def submit(self, job: Callable[[], None]) -> None:
+        """Queue ``job`` to run after the jobs queued before it."""
         if self._thread is None:
             with self._lock:
                 if self._thread is None:
@@ -266,17 +266,13 @@ class _Remover:
                         target=self._run, name="segment-remover", daemon=True
                     )
                     self._thread.start()
-        self._queue.put(paths)
+        self._queue.put(job)
 
     def _run(self) -> None:
         while True:
             job = self._queue.get()
             try:
-                if callable(job):
-                    job()
-                else:
-                    for path in job:
-                        unlink_quietly(path)
+                job()
             except Exception:  # the thread must outlive one bad job
                 logger.exception("background segment job failed")
             finally:
@@ -296,16 +292,12 @@ broker sets it)."""
 
 def remove_files(*paths: str) -> None:
     """Unlink ``paths`` in order, on the background thread when enabled."""
-    if background_removal:
-        _REMOVER.submit(paths)
-    else:
-        for path in paths:
-            unlink_quietly(path)
+    run_in_background(lambda: _unlink_all(paths))
 
 
 def run_in_background(job: Callable[[], None]) -> None:
-    """Run ``job`` on the removal thread, after the removals queued before it; at once
-    when background removal is off. ``job`` must not raise."""
+    """Run ``job`` on the removal thread, after the jobs queued before it (an exception
+    there is logged); at once when background removal is off."""
     if background_removal:
         _REMOVER.submit(job)
     else:
@@ -322,16 +314,13 @@ def remove_segment(segment_path: str, ack_path: str) -> None:
     with records that look live and deliver acked or purged messages again. Renamed, it
     is only a leftover that recovery removes.
     """
-    if not background_removal:
-        unlink_quietly(segment_path)
-        unlink_quietly(ack_path)
-        return
-    try:
-        os.rename(segment_path, segment_path + DELETED_SUFFIX)
-        segment_path += DELETED_SUFFIX
-    except FileNotFoundError:
-        pass
-    _REMOVER.submit((segment_path, ack_path))
+    if background_removal:
+        try:
+            os.rename(segment_path, segment_path + DELETED_SUFFIX)
+            segment_path += DELETED_SUFFIX
+        except FileNotFoundError:
+            pass
+    remove_files(segment_path, ack_path)
 
 
 def remove_directory(path: str) -> None:
@@ -354,7 +343,7 @@ def remove_directory(path: str) -> None:
     except OSError:  # e.g. an earlier one of the same name is still being removed
         shutil.rmtree(path, ignore_errors=True)
         return
-    _REMOVER.submit(lambda: shutil.rmtree(doomed, ignore_errors=True))
+    run_in_background(lambda: shutil.rmtree(doomed, ignore_errors=True))
 
 
 def remove_leftover_directories(parent: str) -> None:
@@ -371,6 +360,11 @@ def remove_leftover_directories(parent: str) -> None:
 def drain_removals() -> None:
     """Block until background removals are done (shutdown, tests)."""
     _REMOVER.drain()
+
+
+def _unlink_all(paths: tuple[str, ...]) -> None:
+    for path in paths:
+        unlink_quietly(path)
 
 
 def unlink_quietly(path: str) -> None:

@@ -359,7 +359,7 @@ class SegmentSet:
 
     def _drop_segment(self, seg: int) -> None:
         """Forget a segment and delete its files."""
-        end = self._wpos if seg == self._wseg else self._ends.get(seg, 0)
+        end = self._segment_end(seg)
         if seg == self._wseg:
             self._close_write_segment()
         del self._live[seg]

@@ -12,9 +12,9 @@ from lavinmq.storage import MessageStore, segment
 
 
 @pytest.fixture
-def stalled_remover(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, ...]]]:
+def stalled_remover(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[object]]:
     """Background removal on, but the thread never runs: as if killed before it did."""
-    submitted: list[tuple[str, ...]] = []
+    submitted: list[object] = []
     monkeypatch.setattr(segment, "background_removal", True)
     monkeypatch.setattr(segment._REMOVER, "submit", submitted.append)
     yield submitted
@@ -24,9 +24,7 @@ def names(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir())
 
 
-def test_acked_segment_does_not_come_back(
-    tmp_path: Path, stalled_remover: list[tuple[str, ...]]
-) -> None:
+def test_acked_segment_does_not_come_back(tmp_path: Path, stalled_remover: list[object]) -> None:
     store = MessageStore(tmp_path / "q", segment_size=4096)
     for i in range(300):
         store.push(b"%04d" % i + b"." * 36)
@@ -52,9 +50,7 @@ def test_acked_segment_does_not_come_back(
     assert again.push(b"new") >> 32 > max(p >> 32 for p in positions)
 
 
-def test_purged_segments_do_not_come_back(
-    tmp_path: Path, stalled_remover: list[tuple[str, ...]]
-) -> None:
+def test_purged_segments_do_not_come_back(tmp_path: Path, stalled_remover: list[object]) -> None:
     store = MessageStore(tmp_path / "q", segment_size=4096)
     for i in range(300):
         store.push(b"%04d" % i + b"." * 36)
