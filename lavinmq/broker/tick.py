@@ -79,6 +79,11 @@ class Tick:
         """Include ``store`` in the next group commit."""
         self._sync_stores.add(store)
 
+    def commit(self, store: SyncSource) -> None:
+        """Sync ``store`` in a group commit soon, with nothing waiting for it."""
+        self.sync(store)
+        self.after_sync(_nothing)
+
     def after_sync(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once everything written so far is fdatasync'ed."""
         self._sync_callbacks.append(callback)
@@ -132,6 +137,10 @@ class Tick:
     def flush_now(self) -> None:
         """Run the end-of-iteration work immediately (shutdown, tests)."""
         self._run()
+
+
+def _nothing() -> None:
+    """The callback of a commit nobody waits for."""
 
 
 def _fdatasync_all(fds: list[int]) -> None:

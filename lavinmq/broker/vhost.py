@@ -52,10 +52,6 @@ BUILTIN_EXCHANGES = (
 COMPACT_THRESHOLD = 1000
 
 
-def _nothing() -> None:
-    """A group-commit callback that only makes the commit happen."""
-
-
 class VHost(RoutingMixin):
     """Exchanges, queues and bindings of one virtual host."""
 
@@ -119,8 +115,7 @@ class VHost(RoutingMixin):
         # Written now (a killed broker keeps it), fsynced by the next group commit: a
         # persistent message confirmed into a new durable queue was synced after it.
         self._log.append(definitions.encode(method), sync=False)
-        self.tick.sync(self._log)
-        self.tick.after_sync(_nothing)
+        self.tick.commit(self._log)
         # Only deletions leave garbage behind: counting declarations too would rewrite
         # the whole log every COMPACT_THRESHOLD declares (quadratic for 100k queues).
         if isinstance(method, definitions.GARBAGE):
