@@ -22,6 +22,7 @@ from typing import cast
 
 from benchmarks.amqp_raw import RawClient
 from benchmarks.brokers import BrokerUnderTest, LavinMQPy, RabbitMQ, free_port
+from benchmarks.throughput import ensure_rabbitmq
 from lavinmq.amqp import spec
 from lavinmq.amqp.frames import content_frames, method_frame
 from lavinmq.amqp.properties import BasicProperties
@@ -119,7 +120,7 @@ def run(args: argparse.Namespace, log: Callable[[str], None]) -> str:
     if getattr(args, "quick", False):
         runs, seconds = 1, 1.0
     brokers: list[BrokerUnderTest] = [LavinMQPy(http=False)]
-    if getattr(args, "rabbitmq", "auto") != "no" and RabbitMQ.available():
+    if getattr(args, "rabbitmq", "auto") != "no" and ensure_rabbitmq(log):
         brokers.append(RabbitMQ())
     port = free_port()
     echo = subprocess.Popen([sys.executable, "-m", "benchmarks.roundtrip", str(port)])
@@ -143,7 +144,7 @@ def run(args: argparse.Namespace, log: Callable[[str], None]) -> str:
 
 def _markdown(rates: dict[str, float], runs: int, seconds: float) -> str:
     echo = rates.pop("echo")
-    rabbit = rates.get("rabbitmq")
+    rabbit = rates.get(RabbitMQ.name)
     lines = [
         f"{runs} run(s) of {seconds:g} s per server, alternating; medians. One 16-byte "
         "publish, then wait for its confirm, by a blocking client (no asyncio).",
