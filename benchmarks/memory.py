@@ -246,12 +246,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--queues", type=int, default=100_000, help="queues (default: 100000; 0 skips)"
     )
-    group.add_argument(
-        "--rabbitmq",
-        choices=("auto", "yes", "no"),
-        default="auto",
-        help="also measure the local rabbitmq-server (default: when installed)",
-    )
 
 
 def run(args: argparse.Namespace, log: Callable[[str], None]) -> str:
@@ -275,7 +269,7 @@ def run(args: argparse.Namespace, log: Callable[[str], None]) -> str:
     ]
     rabbit = ""
     if args.rabbitmq == "yes" or (args.rabbitmq == "auto" and RabbitMQ.available()):
-        makers.append(("rabbitmq", RabbitMQ))
+        makers.append((RabbitMQ.name, RabbitMQ))
         rabbit = RabbitMQ.installed_version()
     results: dict[tuple[str, str], Sample | str] = {}
     order: list[tuple[str, str]] = []
@@ -320,7 +314,7 @@ def _markdown(
     brokers: list[str],
     rabbit_version: str,
 ) -> str:
-    titles = [f"RabbitMQ {rabbit_version}" if b == "rabbitmq" else b for b in brokers]
+    titles = [f"RabbitMQ {rabbit_version}" if b == RabbitMQ.name else b for b in brokers]
     lines = [
         "| State | " + " | ".join(titles) + " | LavinMQ (published) |",
         "|---" * (len(brokers) + 2) + "|",

@@ -87,6 +87,13 @@ def main(argv: list[str] | None = None) -> int:
         "--quick", action="store_true", help="short runs, for smoke-testing the benchmarks"
     )
     parser.add_argument(
+        "--rabbitmq",
+        choices=("auto", "yes", "no"),
+        default="auto",
+        help="measure Debian's rabbitmq-server too (default: when installed; the throughput "
+        "and roundtrip parts install it when missing)",
+    )
+    parser.add_argument(
         "--only",
         action="append",
         choices=[b.name for b in BENCHMARKS],
