@@ -1,4 +1,6 @@
 from lavinmq.amqp.connection import AMQPConnection
 from lavinmq.amqp.events import Event
+from lavinmq.amqp.large_body import RecordBuffer
 
+def new_record_buffer(cls: type[RecordBuffer], size: int) -> RecordBuffer: ...
 def parse_frames(conn: AMQPConnection, data: bytes, events: list[Event], pos: int) -> int: ...

@@ -10,6 +10,7 @@ every error, goes through the very same Python methods as the pure-Python path
 without this module (``LAVINMQ_NO_EXTENSIONS=1``).
 """
 
+from cpython.bytearray cimport PyByteArray_Resize
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from libc.string cimport memcmp
 
@@ -109,6 +110,9 @@ cdef Py_ssize_t _fast_publish(conn, bytes data, const unsigned char* buf, Py_ssi
     cdef unsigned long long max_body = conn.max_body_size
     if max_body and body_size > max_body:
         return 0
+    cdef unsigned long long large_min = conn.large_min
+    if large_min and body_size >= large_min:
+        return 0  # assembled in a RecordBuffer by the generic path (amqp.large_body)
     cdef Py_ssize_t after = hend + 1
     cdef unsigned long long bsize
     cdef Py_ssize_t bend
@@ -141,3 +145,12 @@ cdef Py_ssize_t _fast_publish(conn, bytes data, const unsigned char* buf, Py_ssi
             return after
     events.append(PublishBatch(channel, method, [props, body]))
     return after
+
+
+def new_record_buffer(type cls, Py_ssize_t size):
+    """An instance of the bytearray subclass ``cls`` of ``size`` bytes, not zero-filled:
+    every byte of a body buffer is written before it is read (``bytearray(n)`` spent as
+    long clearing a 1 MiB buffer as the kernel took to fill it)."""
+    buf = cls()
+    PyByteArray_Resize(buf, size)
+    return buf

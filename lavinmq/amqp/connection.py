@@ -47,6 +47,7 @@ from lavinmq.amqp.events import (
     ProtocolHeaderReceived,
     PublishBatch,
 )
+from lavinmq.amqp.large_body import LargeBodies, Partial
 from lavinmq.amqp.properties import EMPTY, validate
 from lavinmq.amqp.spec import METHODS, Method
 
@@ -75,20 +76,7 @@ class FrameRejected(Event):
     error: AMQPError
 
 
-class _Partial:
-    """A content-bearing method waiting for its header and body frames."""
-
-    __slots__ = ("body_size", "method", "parts", "properties", "received")
-
-    def __init__(self, method: Method) -> None:
-        self.method = method
-        self.properties: bytes | None = None
-        self.body_size = 0
-        self.received = 0
-        self.parts: list[memoryview] = []
-
-
-class AMQPConnection:
+class AMQPConnection(LargeBodies):
     """Frame parser and content assembler for one AMQP connection.
 
     Args:
@@ -100,6 +88,8 @@ class AMQPConnection:
         batch_publishes: (server role) return Basic.Publish messages as ``PublishBatch``
             events, coalescing consecutive ones with identical arguments on one channel,
             instead of one ``ContentReceived`` each.
+        large_min: bodies this large are assembled in one buffer with room in front
+            (see ``lavinmq.amqp.large_body``); 0: never.
     """
 
     def __init__(
@@ -109,6 +99,7 @@ class AMQPConnection:
         max_body_size: int = 0,
         *,
         batch_publishes: bool = False,
+        large_min: int = 0,
     ) -> None:
         self.role = role
         self.batch_publishes = batch_publishes and role is Role.SERVER
@@ -118,7 +109,7 @@ class AMQPConnection:
         self._chunks: list[bytes | memoryview] = []
         self._buffered = 0
         self._need = 0
-        self._partials: dict[int, _Partial] = {}
+        self._partials: dict[int, Partial] = {}
         self._discarding: set[int] = set()
         self._failed = False
         # The last Basic.Publish payload and its decoded method: a publisher usually
@@ -126,11 +117,16 @@ class AMQPConnection:
         # join the previous PublishBatch (see _content).
         self._last_publish: bytes = b""
         self._last_publish_method: Method | None = None
+        self.large_min = large_min
+        self._owner: Partial | None = None
+        self._owner_channel = 0
+        self._large_seen = False
 
     def receive_data(self, data: bytes) -> list[Event]:
         """Feed bytes from the peer; return every event they complete, in order."""
         if self._failed:
             return []
+        self._large_seen = False
         events: list[Event] = []
         pos = self._finish_partial(data, events) if self._chunks else 0
         if pos < 0:  # still short of a whole frame (or failed)
@@ -265,15 +261,15 @@ class AMQPConnection:
         if index == BASIC_PUBLISH and self.batch_publishes:
             raw = data[start + 4 : end]
             if raw == self._last_publish and self._last_publish_method is not None:
-                self._partials[channel] = _Partial(self._last_publish_method)
+                self._partials[channel] = Partial(self._last_publish_method)
                 return
             method = self._decode(cls, data, start, end)
             self._last_publish, self._last_publish_method = raw, method
-            self._partials[channel] = _Partial(method)
+            self._partials[channel] = Partial(method)
             return
         method = self._decode(cls, data, start, end)
         if cls.CONTENT:
-            self._partials[channel] = _Partial(method)
+            self._partials[channel] = Partial(method)
         else:
             events.append(MethodReceived(channel, method))
 
@@ -326,6 +322,11 @@ class AMQPConnection:
         received = partial.received + len(payload)
         if received > partial.body_size:
             raise FrameError("content body exceeds the size in the content header")
+        if partial.buffer is not None or (
+            not partial.parts and self._take_buffer(channel, partial)
+        ):
+            self._body_into_buffer(channel, partial, payload, events)
+            return
         if received == partial.body_size and not partial.parts:
             del self._partials[channel]
             self._content(channel, partial.method, partial.properties, bytes(payload), events)
@@ -338,7 +339,12 @@ class AMQPConnection:
             self._content(channel, partial.method, partial.properties, body, events)
 
     def _content(
-        self, channel: int, method: Method, properties: bytes, body: bytes, events: list[Event]
+        self,
+        channel: int,
+        method: Method,
+        properties: bytes,
+        body: bytes | memoryview,
+        events: list[Event],
     ) -> None:
         if self.batch_publishes and method.INDEX == BASIC_PUBLISH:
             last = events[-1] if events else None

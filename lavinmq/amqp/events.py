@@ -10,6 +10,10 @@ from dataclasses import dataclass
 
 from lavinmq.amqp.spec import Method
 
+Body = bytes | memoryview
+"""A message body: bytes, or for a large one a view of a ``large_body.RecordBuffer``
+(codecs made with ``large_min``)."""
+
 
 class Event:
     """Base class of codec events. Don't subclass these outside this module."""
@@ -41,7 +45,7 @@ class ContentReceived(Event):
     channel: int
     method: Method
     properties: bytes
-    body: bytes
+    body: Body
 
 
 @dataclass(slots=True)
@@ -56,7 +60,7 @@ class PublishBatch(Event):
 
     channel: int
     method: Method
-    contents: list[bytes]
+    contents: list[Body]
 
 
 @dataclass(slots=True)

@@ -16,11 +16,17 @@ from __future__ import annotations
 
 import struct
 import time
+from typing import cast
 
 from lavinmq._ext import NO_EXTENSIONS
+from lavinmq.amqp.events import Body
 from lavinmq.amqp.frames import FRAME_HEADER_STRUCT
+from lavinmq.amqp.large_body import RecordBuffer
 from lavinmq.amqp.properties import peek_delivery_mode
 
+Record = bytes | memoryview
+"""A record on its way into a store: bytes, or a view of the ``RecordBuffer`` a large
+body was received into (see ``record_in_place``). Records read back are bytes."""
 _Q = struct.Struct(">Q")
 _I = struct.Struct(">I")
 _DELIVER_HEAD = b"\x00\x3c\x00\x3c"
@@ -41,15 +47,43 @@ def shortstr(value: str) -> bytes:
     return bytes((len(data),)) + data
 
 
-def encode_record(exchange_rk: bytes, properties: bytes, body: bytes, timestamp: int = 0) -> bytes:
+def encode_record(exchange_rk: bytes, properties: bytes, body: Body, timestamp: int = 0) -> Record:
     """Build a record; ``exchange_rk`` is shortstr(exchange) + shortstr(routing key)."""
     ts = timestamp or int(time.time() * 1000)
+    if type(body) is memoryview:
+        record = record_in_place(_Q.pack(ts) + exchange_rk, properties, body)
+        if record is not None:
+            return record
     return b"".join((_Q.pack(ts), exchange_rk, _I.pack(len(properties)), properties, body))
 
 
+def record_in_place(head: bytes, properties: bytes, body: memoryview) -> memoryview | None:
+    """The record of a body received into a ``RecordBuffer``, built around it.
+
+    ``head`` is the timestamp and exchange/routing-key run. The codec left room for it
+    and the properties in front of the body (``lavinmq.amqp.large_body``): writing them
+    there makes the record without copying a large body once more. None when ``body``
+    is not such a buffer's tail.
+    """
+    buf = body.obj
+    if type(buf) is not RecordBuffer:
+        return None
+    start = buf.start
+    if len(body) != len(buf) - start:
+        return None  # a slice of the body, not the body
+    plen = len(properties)
+    first = start - plen - 4 - len(head)
+    if first < 0:
+        return None
+    buf[first : start - plen - 4] = head
+    _I.pack_into(buf, start - plen - 4, plen)
+    buf[start - plen : start] = properties
+    return memoryview(buf)[first:]
+
+
 def encode_records(
-    exchange_rk: bytes, contents: list[bytes], timestamp: int = 0
-) -> tuple[list[bytes], bool]:
+    exchange_rk: bytes, contents: list[Body], timestamp: int = 0
+) -> tuple[list[Record], bool]:
     """Records for a batch; ``contents`` is ``[props0, body0, props1, body1, ...]``.
 
     Returns the records and whether any message is persistent (delivery_mode 2).
@@ -57,13 +91,15 @@ def encode_records(
     head = _Q.pack(timestamp or int(time.time() * 1000)) + exchange_rk
     pack_len = _I.pack
     join = b"".join
-    records = []
+    records: list[Record] = []
     persistent = False
     for i in range(0, len(contents), 2):
-        props = contents[i]
+        props = cast(bytes, contents[i])  # properties are always bytes
         if not persistent and props[0] & 0x10:
             persistent = peek_delivery_mode(props) == 2
-        records.append(join((head, pack_len(len(props)), props, contents[i + 1])))
+        body = contents[i + 1]
+        record = record_in_place(head, props, body) if isinstance(body, memoryview) else None
+        records.append(record or join((head, pack_len(len(props)), props, body)))
     return records, persistent
 
 
@@ -171,7 +207,7 @@ def return_frames(
     reply_text: str,
     exchange_rk: bytes,
     properties: bytes,
-    body: bytes,
+    body: Body,
     frame_max: int,
 ) -> list[bytes]:
     """Frames of a Basic.Return for an unroutable mandatory message."""

@@ -11,6 +11,7 @@ from typing import Any
 
 from lavinmq.amqp import spec
 from lavinmq.amqp.errors import AccessRefused, NotFound
+from lavinmq.amqp.events import Body
 from lavinmq.amqp.types import FieldTable
 from lavinmq.broker import definitions
 from lavinmq.broker.exchange import Exchange
@@ -132,7 +133,7 @@ class RoutingMixin:
             ex = alternate
 
     def publish_record(
-        self, queues: dict[Queue, None], exchange_rk: bytes, properties: bytes, body: bytes
+        self, queues: dict[Queue, None], exchange_rk: bytes, properties: bytes, body: Body
     ) -> int:
         """Store one message in every queue; returns how many accepted it."""
         record = encode_record(exchange_rk, properties, body)

@@ -230,7 +230,8 @@ class Connection(asyncio.Protocol):
             if type(event) is ContentReceived:
                 channel = channels.get(event.channel)
                 if channel is not None:
-                    channel._on_content(event.method, event.properties, event.body)
+                    # bytes() is the body itself: only a server codec makes views
+                    channel._on_content(event.method, event.properties, bytes(event.body))
             elif type(event) is MethodReceived:
                 if event.channel:
                     channel = channels.get(event.channel)

@@ -1,7 +1,7 @@
 """``AMQPProtocol``: one client connection, asyncio glue around the sans-IO codec.
 
-Reads: ``data_received`` feeds the codec and dispatches every event it returns (a read
-carrying hundreds of publishes is handled in one call). Writes: frames are appended to
+Reads (see ``reading``): ``data_received`` feeds the codec and dispatches every event it
+returns (a read carrying hundreds of publishes is handled in one call). Writes: frames are appended to
 a list and written with one ``writelines`` at the end of the loop iteration (see
 ``broker.tick``). Backpressure: while the transport's buffer is over its high-water mark
 (``pause_writing``) this connection's consumers stop taking messages; publishers whose
@@ -22,7 +22,6 @@ from lavinmq.amqp.errors import (
     AMQPError,
     ChannelError,
     HardError,
-    InternalError,
     NotAllowed,
     UnexpectedFrame,
 )
@@ -36,6 +35,7 @@ from lavinmq.amqp.events import (
 from lavinmq.amqp.frames import HEARTBEAT, method_frame
 from lavinmq.server.channel import Channel
 from lavinmq.server.handshake import Handshake
+from lavinmq.server.reading import READ_BUDGET, Reading
 
 if TYPE_CHECKING:
     from lavinmq.auth import User
@@ -46,16 +46,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 HANDSHAKE_TIMEOUT = 10.0
 CLOSE_TIMEOUT = 3.0
-READ_BUDGET = 256 * 1024
-"""Bytes a publishing connection may hand in per event-loop iteration."""
-READ_BUDGET_KEY = "read-budget"
 WRITE_HIGH_WATER = 1024 * 1024
 WRITE_LOW_WATER = 256 * 1024
+LARGE_MIN = 64 * 1024
+"""Bodies this large are assembled with room for their record in front (``large_body``)."""
 RESOURCE_ALARM = "resource alarm"
 """The ``pause_reading_for`` reason of a connection blocked by ``broker.alarms``."""
 
 
-class AMQPProtocol(asyncio.Protocol):
+class AMQPProtocol(Reading):
     """A client connection; implements the broker's ``ClientConnection`` protocol."""
 
     def __init__(self, broker: Broker, *, tls: bool = False) -> None:
@@ -64,7 +63,10 @@ class AMQPProtocol(asyncio.Protocol):
         self.tls = tls
         self.transport: asyncio.Transport | None = None
         self.codec = AMQPConnection(
-            Role.SERVER, max_body_size=self.config.max_message_size, batch_publishes=True
+            Role.SERVER,
+            max_body_size=self.config.max_message_size,
+            batch_publishes=True,
+            large_min=LARGE_MIN,
         )
         self.channels: dict[int, Channel] = {}
         self.vhost: VHost | None = None
@@ -108,40 +110,6 @@ class AMQPProtocol(asyncio.Protocol):
         self.local = (str(local[0]), int(local[1])) if isinstance(local, tuple) else ("unix", 0)
         self.name = f"{self.peer[0]}:{self.peer[1]} -> {self.local[0]}:{self.local[1]}"
         self._timers.append(self.broker.loop.call_later(HANDSHAKE_TIMEOUT, self._handshake_timeout))
-
-    def data_received(self, data: bytes) -> None:
-        self.stat_recv_oct += len(data)
-        self._recv_activity = True
-        if self.closed:
-            return
-        for event in self.codec.receive_data(data):
-            try:
-                self._dispatch(event)
-            except AMQPError as exc:
-                self._on_error(getattr(event, "channel", 0), exc)
-            except Exception as exc:  # a broker bug must not take the whole loop down
-                log.exception("connection %s: internal error", self.name)
-                self._on_error(0, InternalError(str(exc)))
-            if self.closed or self.transport is None:
-                return
-        if self._confirm_pending:
-            pending, self._confirm_pending = self._confirm_pending, {}
-            for channel in pending:
-                channel.emit_confirms()
-        self._read_budget -= len(data)
-        if self._read_budget <= 0 and self._publisher:
-            self._yield_reading()
-
-    def _yield_reading(self) -> None:
-        # libuv reads a busy socket up to 32 times per loop iteration (2 MiB of publishes)
-        # before serving anyone else: a publisher that never pauses would delay every
-        # other connection (a Basic.Get took ~100 ms). Cap it per iteration instead.
-        self.pause_reading_for(READ_BUDGET_KEY)
-        self.broker.loop.call_soon(self._refill_read_budget)
-
-    def _refill_read_budget(self) -> None:
-        self._read_budget = READ_BUDGET
-        self.resume_reading_for(READ_BUDGET_KEY)
 
     def confirm_pending(self, channel: PublishHandlers) -> None:
         """``channel`` has confirms to send once this read is processed."""
@@ -366,19 +334,6 @@ class AMQPProtocol(asyncio.Protocol):
         )
 
     # -- flow control -------------------------------------------------------------------
-
-    def pause_reading_for(self, reason: Any) -> None:
-        """Stop reading from the socket until every ``reason`` is released."""
-        self._reading_paused_by.add(reason)
-        if not self._paused_reading and self.transport is not None:
-            self._paused_reading = True
-            self.transport.pause_reading()
-
-    def resume_reading_for(self, reason: Any) -> None:
-        self._reading_paused_by.discard(reason)
-        if self._paused_reading and not self._reading_paused_by and self.transport is not None:
-            self._paused_reading = False
-            self.transport.resume_reading()
 
     # -- resource alarms (``broker.alarms``) -----------------------------------------------
 

@@ -9,7 +9,10 @@ user_id checks, transactions, queues with limits) take the one-by-one path inste
 
 from __future__ import annotations
 
+from typing import cast
+
 from lavinmq.amqp import spec
+from lavinmq.amqp.events import Body
 from lavinmq.broker.message import encode_records, return_frames
 from lavinmq.broker.queue.queue import Queue
 from lavinmq.server.publisher import NACK, WAITING, PublishHandlers
@@ -23,7 +26,7 @@ _USER_ID_LO = 0x10
 _EMPTY = b"\x00\x00"
 
 
-def _simple(contents: list[bytes]) -> bool:
+def _simple(contents: list[Body]) -> bool:
     for i in range(0, len(contents), 2):
         p = contents[i]
         if p != _EMPTY and (p[0] & _HEADERS_HI or p[1] & _USER_ID_LO):
@@ -34,16 +37,16 @@ def _simple(contents: list[bytes]) -> bool:
 class BatchPublishHandlers(PublishHandlers):
     """Adds ``on_publish_batch`` to the publishing side of a channel."""
 
-    def on_publish_batch(self, m: spec.BasicPublish, contents: list[bytes]) -> None:
+    def on_publish_batch(self, m: spec.BasicPublish, contents: list[Body]) -> None:
         if self.closing:
             return
         if len(contents) == 2 or self.in_tx or m.immediate or not _simple(contents):
             for i in range(0, len(contents), 2):
-                self.on_publish(m, contents[i], contents[i + 1])
+                self.on_publish(m, cast(bytes, contents[i]), contents[i + 1])
             return
         self._publish_batch(m, contents)
 
-    def _publish_batch(self, m: spec.BasicPublish, contents: list[bytes]) -> None:
+    def _publish_batch(self, m: spec.BasicPublish, contents: list[Body]) -> None:
         vhost = self.vhost
         ex = vhost.exchanges.get(m.exchange)
         if ex is None or ex.internal or not self._allowed(1, m.exchange):
@@ -56,7 +59,7 @@ class BatchPublishHandlers(PublishHandlers):
             or (not m.exchange and m.routing_key.startswith("amq.rabbitmq.reply-to."))
         ):
             for i in range(0, len(contents), 2):
-                self.on_publish(m, contents[i], contents[i + 1])
+                self.on_publish(m, cast(bytes, contents[i]), contents[i + 1])
             return
         count = len(contents) // 2
         self.stat_publish += count
@@ -83,7 +86,7 @@ class BatchPublishHandlers(PublishHandlers):
                 self.conn.broker.tick.after_sync(lambda: self._synced(first))
             self.conn.confirm_pending(self)
 
-    def _store_batch(self, queues: dict[Queue, None], er: bytes, contents: list[bytes]) -> bool:
+    def _store_batch(self, queues: dict[Queue, None], er: bytes, contents: list[Body]) -> bool:
         records, persistent = encode_records(er, contents)
         needs_sync = False
         conn = self.conn
@@ -96,12 +99,18 @@ class BatchPublishHandlers(PublishHandlers):
                 q.hold_publisher(conn)
         return needs_sync
 
-    def _return_all(self, er: bytes, contents: list[bytes]) -> None:
+    def _return_all(self, er: bytes, contents: list[Body]) -> None:
         frame_max = self.conn.frame_max
         for i in range(0, len(contents), 2):
             self.stat_return += 1
             self.conn.send_frames(
                 return_frames(
-                    self.number, 312, "NO_ROUTE", er, contents[i], contents[i + 1], frame_max
+                    self.number,
+                    312,
+                    "NO_ROUTE",
+                    er,
+                    cast(bytes, contents[i]),
+                    contents[i + 1],
+                    frame_max,
                 )
             )

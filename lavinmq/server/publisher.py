@@ -14,10 +14,11 @@ from typing import Any
 
 from lavinmq.amqp import spec
 from lavinmq.amqp.errors import AccessRefused, NotFound, PreconditionFailed
+from lavinmq.amqp.events import Body
 from lavinmq.amqp.properties import peek_user_id
 from lavinmq.broker.exchange.delayed import TYPE as DELAYED_TYPE
 from lavinmq.broker.exchange.delayed import x_delay
-from lavinmq.broker.message import encode_record, return_frames, shortstr
+from lavinmq.broker.message import Record, encode_record, return_frames, shortstr
 from lavinmq.broker.queue.queue import Queue
 from lavinmq.server import direct_reply
 from lavinmq.server.channel_state import ChannelState
@@ -36,7 +37,7 @@ class PublishHandlers(ChannelState):
     def __init__(self) -> None:
         self.confirm = False
         self.in_tx = False
-        self.tx_publishes: list[tuple[spec.BasicPublish, bytes, bytes]] = []
+        self.tx_publishes: list[tuple[spec.BasicPublish, bytes, Body]] = []
         self.tx_acks: list = []  # type: ignore[type-arg]
         self._seq = 0
         self._confirmed = 0
@@ -45,7 +46,7 @@ class PublishHandlers(ChannelState):
 
     # -- publish ------------------------------------------------------------------------
 
-    def on_publish(self, m: spec.BasicPublish, properties: bytes, body: bytes) -> None:
+    def on_publish(self, m: spec.BasicPublish, properties: bytes, body: Body) -> None:
         if self.in_tx:
             self._check_exchange(m.exchange)
             self.tx_publishes.append((m, properties, body))
@@ -72,7 +73,7 @@ class PublishHandlers(ChannelState):
         if not self._allowed(1, name):
             raise self._refused("write", "exchange", name).with_method(60, 40)
 
-    def _publish(self, m: spec.BasicPublish, properties: bytes, body: bytes) -> bool | None:
+    def _publish(self, m: spec.BasicPublish, properties: bytes, body: Body) -> bool | None:
         """Route and store one message. Returns True when it needs a group commit before
         it is confirmed, False when not, None when a queue refused it (nack)."""
         vhost = self.vhost
@@ -110,7 +111,7 @@ class PublishHandlers(ChannelState):
     def _store(
         self,
         queues: dict[Queue, None],
-        record: bytes,
+        record: Record,
         persistent: bool,
         expiring: bool,
     ) -> bool | None:
@@ -133,32 +134,30 @@ class PublishHandlers(ChannelState):
             return None
         return None if refused else needs_sync
 
-    def _hold(self, ex: Any, delay: int, record: bytes, persistent: bool) -> bool:
+    def _hold(self, ex: Any, delay: int, record: Record, persistent: bool) -> bool:
         """A delayed message: the exchange keeps it (on disk) until it is due."""
-        ex.hold(record, delay)
+        ex.hold(bytes(record), delay)
         if persistent and ex.durable:
             self.conn.broker.tick.sync(ex.sync_source())
             return True
         return False
 
     def _return(
-        self, er: bytes, properties: bytes, body: bytes, code: int = 312, text: str = "NO_ROUTE"
+        self, er: bytes, properties: bytes, body: Body, code: int = 312, text: str = "NO_ROUTE"
     ) -> None:
         self.stat_return += 1
         self.conn.send_frames(
             return_frames(self.number, code, text, er, properties, body, self.conn.frame_max)
         )
 
-    def _direct_reply(
-        self, m: spec.BasicPublish, er: bytes, properties: bytes, body: bytes
-    ) -> bool:
+    def _direct_reply(self, m: spec.BasicPublish, er: bytes, properties: bytes, body: Body) -> bool:
         token = m.routing_key[len(direct_reply.PREFIX) :]
         consumer = self.vhost.direct_reply.get(token)
         if consumer is None:
             if m.mandatory:
                 self._return(er, properties, body)
             return False
-        consumer.deliver_record(encode_record(er, properties, body))
+        consumer.deliver_record(bytes(encode_record(er, properties, body)))
         return False
 
     def store_full(self, exc: StoreFullError) -> None:

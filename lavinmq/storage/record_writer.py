@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import Final
 
 from lavinmq.storage.segment import HEADER_SIZE, LENGTH, LENGTH_SIZE, write_fully
@@ -30,7 +31,7 @@ class RecordWriter(SegmentSet):
     _bytes: int
     _count: int
 
-    def push(self, payload: bytes) -> int:
+    def push(self, payload: bytes | memoryview) -> int:
         """Append a record.
 
         Args:
@@ -71,7 +72,7 @@ class RecordWriter(SegmentSet):
         self._bytes += n
         return (seg << 32) | off
 
-    def push_many(self, payloads: list[bytes]) -> None:
+    def push_many(self, payloads: Sequence[bytes | memoryview]) -> None:
         """Append records, as ``push`` does one by one (their positions are not returned).
 
         Runs of large records that fit in the write segment take two syscalls per run
@@ -88,7 +89,7 @@ class RecordWriter(SegmentSet):
             else:
                 i = self._push_run(payloads, i)
 
-    def _push_run(self, payloads: list[bytes], i: int) -> int:
+    def _push_run(self, payloads: Sequence[bytes | memoryview], i: int) -> int:
         first = payloads[i]
         off = self._wpos
         end = off + LENGTH_SIZE + len(first)

@@ -17,7 +17,7 @@ import struct
 import sys
 import threading
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Final
 
 from lavinmq.storage.errors import CorruptSegmentError, StoreFullError
@@ -229,7 +229,7 @@ def write_all(fd: int, data: bytes) -> None:
         view.release()
 
 
-def write_fully(fd: int, buffers: list[bytes], offset: int) -> None:
+def write_fully(fd: int, buffers: Sequence[bytes | memoryview], offset: int) -> None:
     """``pwritev`` all of ``buffers`` at ``offset``, continuing after a short write."""
     total = sum(map(len, buffers))
     done = os.pwritev(fd, buffers, offset)

@@ -3,11 +3,17 @@ boundary, pipelined methods in one read, write backpressure, close paths."""
 
 from __future__ import annotations
 
+import threading
+
 from pamqp import commands, header
 from pamqp.body import ContentBody
 
+from lavinmq.amqp import spec
+from lavinmq.amqp.frames import content_frames, method_frame
+from lavinmq.amqp.properties import EMPTY
 from lavinmq.broker.broker import Broker
 from lavinmq.server.protocol import AMQPProtocol
+from lavinmq.server.reading import READ_MAX, READ_SIZE
 from tests.protocol.helpers import (
     PROTOCOL_HEADER,
     MockTransport,
@@ -309,3 +315,54 @@ async def test_server_shutdown_sends_connection_forced(core: Broker) -> None:
     core.close()
     frames = parse(transport.take())
     assert frames[0][1].reply_code == 320
+
+
+# -- buffered reads (server.reading) ----------------------------------------------------------
+
+
+def _read(proto: AMQPProtocol, data: bytes) -> int:
+    """Feed ``data`` the way the loop does for a BufferedProtocol; return the read sizes."""
+    biggest = 0
+    while data:
+        buf = proto.get_buffer(-1)
+        n = min(len(buf), len(data))
+        biggest = max(biggest, len(buf))
+        buf[:n] = data[:n]
+        proto.buffer_updated(n)
+        data = data[n:]
+    return biggest
+
+
+async def test_reads_grow_while_large_bodies_come_and_bodies_arrive_intact(core: Broker) -> None:
+    proto, transport = await connect(core)
+    _read(proto, marshal(1, commands.Queue.Declare(queue="big")))
+    small = publish(1, "big", b"x" * 100)
+    large = method_frame(1, spec.BasicPublish(0, "", "big", False, False)) + b"".join(
+        content_frames(1, bytes(range(256)) * 4096, EMPTY, 131072)  # 1 MiB, 8 frames
+    )
+    assert _read(proto, small * 10) == READ_SIZE
+    assert _read(proto, large + large) == READ_MAX
+    assert _read(proto, small) == READ_MAX  # the read after a large body: still large
+    assert _read(proto, small) == READ_SIZE
+    await settle()
+    assert core.vhosts["/"].queues["big"].message_count == 14
+    transport.take()
+    _read(proto, marshal(1, commands.Basic.Get(queue="big", no_ack=True)) * 14)
+    await settle()
+    bodies = [v.value for _, v in parse(transport.take()) if isinstance(v, ContentBody)]
+    got = b"".join(bodies)
+    assert got == b"x" * 1000 + bytes(range(256)) * 8192 + b"x" * 200
+
+
+def test_each_thread_reads_into_its_own_buffer() -> None:
+    # Two brokers in one process (tests, federation) run two loops in two threads: a
+    # shared read buffer was overwritten by the other loop mid-read and lost messages.
+    from lavinmq.server import reading
+
+    other: list[memoryview] = []
+    thread = threading.Thread(target=lambda: other.append(reading._buffers.large))
+    thread.start()
+    thread.join()
+    mine = reading._buffers.large
+    assert other and other[0].obj is not mine.obj
+    assert len(mine) == READ_MAX and len(reading._buffers.small) == READ_SIZE

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from lavinmq.amqp.properties import FLAG_PRIORITY, peek_priority
-from lavinmq.broker.message import RecordView
+from lavinmq.broker.message import Record, RecordView
 from lavinmq.broker.queue.queue import Queue
 from lavinmq.storage.priority_store import PriorityStore
 
@@ -32,8 +32,8 @@ class PriorityQueue(Queue):
     def accepts_batches(self) -> bool:
         return False
 
-    def publish(self, record: bytes) -> bool:
-        if not self._publish_checked(record):
+    def publish(self, record: Record) -> bool:
+        if not self._publish_checked(bytes(record)):
             return False
         self._schedule_after_publish()
         return True
@@ -41,6 +41,6 @@ class PriorityQueue(Queue):
     def _push(self, record: bytes) -> None:
         cast(PriorityStore, self.store).push(record, record_priority(record))
 
-    def publish_many(self, records: list[bytes]) -> None:
+    def publish_many(self, records: list[Record]) -> None:
         for record in records:
             self.publish(record)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from lavinmq.amqp.types import FieldTable
 from lavinmq.broker.interfaces import DeliveryTarget
+from lavinmq.broker.message import Record
 from lavinmq.broker.queue.delivery import NO_WAITERS, DeliveryMixin
 from lavinmq.broker.queue.rules import NO_COUNTS, RulesMixin
 from lavinmq.broker.queue.settings import QueueSettings, resolve
@@ -188,12 +189,12 @@ class Queue(RulesMixin, DeliveryMixin):
 
     # -- publishing ---------------------------------------------------------------------
 
-    def publish(self, record: bytes) -> bool:
+    def publish(self, record: Record) -> bool:
         """Append a message record; False when the queue refuses it (overflow)."""
         if self._plain:
             self.store.push(record)
             self.stat_publish += 1
-        elif not self._publish_checked(record):
+        elif not self._publish_checked(bytes(record)):  # the rules read it as bytes
             return False
         self._schedule_after_publish()
         return True
@@ -203,7 +204,7 @@ class Queue(RulesMixin, DeliveryMixin):
             self._scheduled = True
             self._tick.call_soon(self._deliver_loop)
 
-    def publish_internal(self, record: bytes) -> bool:
+    def publish_internal(self, record: Record) -> bool:
         """Dead-lettered messages enter through the same rules (a refused one is dropped)."""
         return self.publish(record)
 
@@ -212,7 +213,7 @@ class Queue(RulesMixin, DeliveryMixin):
         """Whether publish_many may be used (no per-message rule to enforce)."""
         return self._plain
 
-    def publish_many(self, records: list[bytes]) -> None:
+    def publish_many(self, records: list[Record]) -> None:
         """Append records that all passed the same routing (the batched publish path)."""
         self.store.push_many(records)
         self.stat_publish += len(records)

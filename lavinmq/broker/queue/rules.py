@@ -218,4 +218,4 @@ def _with_header(record: bytes, key: str, value: Any) -> bytes:
     view = RecordView(record)
     props = BasicProperties.decode(view.properties)
     props.headers = {**(props.headers or {}), key: value}
-    return encode_record(view.exchange_rk, props.encode(), view.body, view.timestamp)
+    return bytes(encode_record(view.exchange_rk, props.encode(), view.body, view.timestamp))
