@@ -36,10 +36,29 @@ PUBLISHERS = 3
 WINDOW = 64  # unconfirmed publishes in flight per publisher
 PERSISTENT = Basic.Properties(delivery_mode=2)
 LARGE_PAD = 3000  # bytes: above the store's PWRITE_MIN
+HUGE_PAD = 70_000  # above the codec's LARGE_MIN: a RecordBuffer and an oversized segment
 CYCLES = int(os.environ.get("LAVINMQ_CRASH_CYCLES", "24"))
 SEED = int(os.environ.get("LAVINMQ_CRASH_SEED", str(int(time.time()))))
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
+
+
+def make_body(tag: str, seq: int) -> bytes:
+    # Every third one is large: runs of those take the store's pwritev path; every 40th
+    # is huge: assembled in a RecordBuffer, the record built around it.
+    if seq % 40 == 0:
+        return tag.encode() + b"#" * HUGE_PAD
+    return tag.encode() + (b"." * LARGE_PAD if seq % 3 == 0 else b"")
+
+
+def key_of(body: bytes, ledger: Ledger, incarnation: int) -> bytes:
+    """The ledger keeps the tags (not 70 KB bodies); a body that is not exactly what was
+    published for its tag is a violation."""
+    tag = body.rstrip(b".#")
+    seq = int(tag.rsplit(b"-", 1)[1])
+    if body != make_body(tag.decode(), seq):
+        ledger.violations.append(f"#{incarnation}: {tag!r} arrived corrupted ({len(body)} B)")
+    return tag
 
 
 @dataclass
@@ -98,21 +117,20 @@ async def publisher(url: str, name: str, ledger: Ledger, stop: asyncio.Event) ->
             bodies = []
             for _ in range(random.randint(1, WINDOW)):
                 seq += 1
-                body = f"{name}-{seq}".encode()
-                # Every third one is large: runs of those take the store's pwritev path.
-                bodies.append(body + b"." * LARGE_PAD if seq % 3 == 0 else body)
-            ledger.published.update(bodies)
+                bodies.append(make_body(f"{name}-{seq}", seq))
+            tags = [body.rstrip(b".#") for body in bodies]
+            ledger.published.update(tags)
             # Concurrent publishes reach the broker back to back (its batched path);
             # a window of 1 takes the one-by-one path.
             results = await asyncio.gather(
                 *(ch.basic_publish(b, routing_key=QUEUE, properties=PERSISTENT) for b in bodies),
                 return_exceptions=True,
             )
-            for body, result in zip(bodies, results, strict=True):
+            for tag, result in zip(tags, results, strict=True):
                 if isinstance(result, Basic.Ack):
-                    ledger.confirmed.add(body)
+                    ledger.confirmed.add(tag)
                 elif isinstance(result, aiormq.exceptions.DeliveryError):
-                    ledger.nacked.add(body)
+                    ledger.nacked.add(tag)
             if any(isinstance(r, BaseException) for r in results):
                 return
     finally:
@@ -133,8 +151,9 @@ async def consumer(
         arrived = asyncio.Event()
 
         async def on_message(msg: aiormq.abc.DeliveredMessage) -> None:
-            ledger.on_delivery(msg.body, bool(msg.delivery.redelivered), incarnation)
-            pending.append((msg.delivery.delivery_tag, msg.body))
+            tag = key_of(msg.body, ledger, incarnation)
+            ledger.on_delivery(tag, bool(msg.delivery.redelivered), incarnation)
+            pending.append((msg.delivery.delivery_tag, tag))
             arrived.set()
 
         await ch.basic_consume(QUEUE, on_message)
@@ -196,7 +215,8 @@ async def drain(broker: BrokerProcess, ledger: Ledger, incarnation: int) -> None
         msg = await ch.basic_get(QUEUE)
         if msg.delivery_tag is None:  # Basic.GetEmpty
             break
-        ledger.on_delivery(msg.body, bool(msg.delivery.redelivered), incarnation)
+        tag = key_of(msg.body, ledger, incarnation)
+        ledger.on_delivery(tag, bool(msg.delivery.redelivered), incarnation)
         await ch.basic_ack(msg.delivery_tag)
         left -= 1
         if left % 500 == 0 or time.monotonic() > deadline:
