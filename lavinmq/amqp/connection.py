@@ -325,7 +325,9 @@ class AMQPConnection(LargeBodies):
         if partial.buffer is not None or (
             not partial.parts and self._take_buffer(channel, partial)
         ):
-            self._body_into_buffer(channel, partial, payload, events)
+            whole = self._body_into_buffer(channel, partial, payload)
+            if whole is not None:
+                self._content(channel, partial.method, partial.properties, whole, events)
             return
         if received == partial.body_size and not partial.parts:
             del self._partials[channel]

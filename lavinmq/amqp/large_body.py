@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Final
 from lavinmq._ext import NO_EXTENSIONS
 
 if TYPE_CHECKING:
-    from lavinmq.amqp.events import Event
     from lavinmq.amqp.spec import Method
 
 HEADROOM: Final = 8 + 256 + 256 + 4
@@ -113,30 +112,18 @@ class LargeBodies:
         self._owner, self._owner_channel = partial, channel
         return True
 
-    def _body_into_buffer(
-        self, channel: int, p: Partial, payload: memoryview, events: list[Event]
-    ) -> None:
-        assert p.buffer is not None and p.properties is not None
+    def _body_into_buffer(self, channel: int, p: Partial, payload: memoryview) -> memoryview | None:
+        """Copy a body frame's payload into the buffer; returns the body once complete."""
+        assert p.buffer is not None
         start = p.headroom + p.received
         p.buffer[start : start + len(payload)] = payload
         p.received += len(payload)
-        if p.received == p.body_size:
-            del self._partials[channel]
-            self._owner = None
-            self._large_seen = True
-            body = memoryview(p.buffer)[p.headroom :]
-            self._content(channel, p.method, p.properties, body, events)
-
-    if TYPE_CHECKING:  # AMQPConnection's
-
-        def _content(
-            self,
-            channel: int,
-            method: Method,
-            properties: bytes,
-            body: bytes | memoryview,
-            events: list[Event],
-        ) -> None: ...
+        if p.received < p.body_size:
+            return None
+        del self._partials[channel]
+        self._owner = None
+        self._large_seen = True
+        return memoryview(p.buffer)[p.headroom :]
 
 
 __all__ = ["HEADROOM", "LARGE_MAX", "LargeBodies", "Partial", "RecordBuffer", "new_buffer"]
