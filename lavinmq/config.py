@@ -49,6 +49,7 @@ class Config:
     max_message_size: int = 128 * 1024 * 1024
     segment_size: int = 8 * 1024 * 1024
     free_disk_min: int = 0
+    memory_high_watermark: float = 0.4
     set_timestamp: bool = False
     guest_only_loopback: bool = True
     default_user: str = "guest"
@@ -84,6 +85,7 @@ INI_KEYS: dict[tuple[str, str], str] = {
     ("main", "tls_verify_peer"): "tls_verify_peer",
     ("main", "segment_size"): "segment_size",
     ("main", "free_disk_min"): "free_disk_min",
+    ("main", "memory_high_watermark"): "memory_high_watermark",
     ("main", "set_timestamp"): "set_timestamp",
     ("main", "default_user_only_loopback"): "guest_only_loopback",
     ("main", "default_user"): "default_user",
@@ -138,6 +140,11 @@ def _coerce(cfg: Config, attr: str, raw: str) -> Any:
             return int(raw.strip())
         except ValueError:
             raise ConfigError(f"{attr}: expected an integer, got {raw!r}") from None
+    if kind is float:
+        try:
+            return float(raw.strip())
+        except ValueError:
+            raise ConfigError(f"{attr}: expected a number, got {raw!r}") from None
     return raw.strip()
 
 

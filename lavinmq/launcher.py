@@ -195,10 +195,12 @@ class Launcher:
             return
         self.config.log_level = fresh.log_level
         self.config.free_disk_min = fresh.free_disk_min
+        self.config.memory_high_watermark = fresh.memory_high_watermark
         lavinmq_log.setup(fresh.log_level, self.config.log_file)
         log.info("configuration reloaded")
         if self.broker is not None and not self.broker.closed:
-            self.broker.disk_alarm.check()
+            for alarm in self.broker.alarms:
+                alarm.check()
 
 
 def _write_pidfile(path: str) -> None:

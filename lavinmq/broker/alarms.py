@@ -1,4 +1,4 @@
-"""Resource alarms: low free disk space blocks publishing connections.
+"""Resource alarms: low free disk space, or too much memory, blocks publishing connections.
 
 Once a second the free space of the data directory's file system is read with
 ``statvfs`` (one cheap syscall). Below the limit, every connection that publishes is
@@ -10,6 +10,10 @@ running, so they can drain queues and free space.
 
 The limit is ``free_disk_min`` or three segments, whichever is bigger (LavinMQ's rule): a
 store must always be able to allocate the next segment file.
+
+The memory alarm works the same way on the process's resident memory against
+``memory_high_watermark`` (RabbitMQ's ``vm_memory_high_watermark``). A connection blocked
+by both alarms is unblocked when the last one clears.
 """
 
 from __future__ import annotations
@@ -17,13 +21,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import resource
 from collections.abc import Callable
-from typing import Final, Protocol
+from pathlib import Path
+from typing import ClassVar, Final, Protocol
 
 log = logging.getLogger(__name__)
 
 CHECK_INTERVAL: Final = 1.0
 DISK_REASON: Final = "low on disk"
+MEMORY_REASON: Final = "low on memory"
+_PAGE_SIZE: Final = os.sysconf("SC_PAGE_SIZE")
 
 
 class Blockable(Protocol):
@@ -31,49 +39,37 @@ class Blockable(Protocol):
 
     def block(self, reason: str) -> None: ...
 
-    def unblock(self) -> None: ...
+    def unblock(self, reason: str) -> None: ...
 
 
-class DiskAlarm:
-    """Watches free disk space and blocks or unblocks the registered publishers.
+class ResourceAlarm:
+    """Measures a resource every ``interval`` seconds and blocks the registered publishers
+    while it is over its limit (and unblocks them when it is back under).
 
     Args:
-        path: a path on the file system to watch (the data directory).
-        limit: returns the minimum free bytes; read at every check, so a config reload
-            takes effect at the next one.
+        limit: returns the limit; read at every check, so a config reload takes effect
+            at the next one.
         loop: the broker's event loop.
         interval: seconds between checks.
+        publishers: the set of publishing connections, shared by the broker's alarms.
     """
 
-    __slots__ = (
-        "_handle",
-        "_limit",
-        "_loop",
-        "_path",
-        "active",
-        "free",
-        "interval",
-        "publishers",
-        "statvfs",
-    )
+    reason: ClassVar[str]
+    __slots__ = ("_handle", "_limit", "_loop", "active", "interval", "publishers")
 
     def __init__(
         self,
-        path: str,
         limit: Callable[[], int],
         loop: asyncio.AbstractEventLoop,
         interval: float = CHECK_INTERVAL,
+        publishers: set[Blockable] | None = None,
     ) -> None:
-        self._path = path
         self._limit = limit
         self._loop = loop
         self.interval = interval
         self._handle: asyncio.TimerHandle | None = None
         self.active = False
-        self.free = -1  # bytes available to unprivileged users at the last check
-        self.publishers: set[Blockable] = set()
-        # An attribute so tests can fake a full disk.
-        self.statvfs: Callable[[str], os.statvfs_result] = os.statvfs
+        self.publishers: set[Blockable] = set() if publishers is None else publishers
 
     def start(self) -> None:
         """Check now, then every ``interval`` seconds."""
@@ -85,44 +81,160 @@ class DiskAlarm:
             self._handle = None
 
     def check(self) -> None:
-        """Measure free space and raise or clear the alarm (and re-arm the timer)."""
+        """Measure and raise or clear the alarm (and re-arm the timer)."""
         if self._handle is not None:
             self._handle.cancel()
         self._handle = self._loop.call_later(self.interval, self.check)
-        try:
-            st = self.statvfs(self._path)
-        except OSError as exc:
-            log.warning("cannot read free disk space of %s: %s", self._path, exc)
+        value = self._measure()
+        if value is None:
             return
-        self.free = st.f_bavail * st.f_frsize
         limit = self._limit()
-        if self.free < limit and not self.active:
-            log.warning(
-                "free disk space %d bytes is below the limit of %d bytes: blocking publishers",
-                self.free,
-                limit,
-            )
-            self._set(True)
-        elif self.free >= limit and self.active:
-            log.info(
-                "free disk space %d bytes is above the limit again: unblocking publishers",
-                self.free,
-            )
-            self._set(False)
+        breached = self._breached(value, limit)
+        if breached != self.active:
+            log.log(logging.WARNING if breached else logging.INFO, self._describe(value, limit))
+            self._set(breached)
 
     def add_publisher(self, conn: Blockable) -> None:
         """``conn`` published for the first time: block it at once if the alarm is on."""
         self.publishers.add(conn)
         if self.active:
-            conn.block(DISK_REASON)
+            conn.block(self.reason)
 
     def remove_publisher(self, conn: Blockable) -> None:
         self.publishers.discard(conn)
+
+    def limit(self) -> int:
+        """The limit now (the API shows it)."""
+        return self._limit()
 
     def _set(self, active: bool) -> None:
         self.active = active
         for conn in list(self.publishers):
             if active:
-                conn.block(DISK_REASON)
+                conn.block(self.reason)
             else:
-                conn.unblock()
+                conn.unblock(self.reason)
+
+    def _measure(self) -> int | None:
+        raise NotImplementedError
+
+    def _breached(self, value: int, limit: int) -> bool:
+        raise NotImplementedError
+
+    def _describe(self, value: int, limit: int) -> str:
+        raise NotImplementedError
+
+
+class DiskAlarm(ResourceAlarm):
+    """Free disk space of the data directory's file system, read with ``statvfs``.
+
+    Args:
+        path: a path on the file system to watch (the data directory).
+        limit: returns the minimum free bytes.
+    """
+
+    reason = DISK_REASON
+    __slots__ = ("_path", "free", "statvfs")
+
+    def __init__(
+        self,
+        path: str,
+        limit: Callable[[], int],
+        loop: asyncio.AbstractEventLoop,
+        interval: float = CHECK_INTERVAL,
+        publishers: set[Blockable] | None = None,
+    ) -> None:
+        super().__init__(limit, loop, interval, publishers)
+        self._path = path
+        self.free = -1  # bytes available to unprivileged users at the last check
+        # An attribute so tests can fake a full disk.
+        self.statvfs: Callable[[str], os.statvfs_result] = os.statvfs
+
+    def _measure(self) -> int | None:
+        try:
+            st = self.statvfs(self._path)
+        except OSError as exc:
+            log.warning("cannot read free disk space of %s: %s", self._path, exc)
+            return None
+        self.free = st.f_bavail * st.f_frsize
+        return self.free
+
+    def _breached(self, value: int, limit: int) -> bool:
+        return value < limit
+
+    def _describe(self, value: int, limit: int) -> str:
+        if value < limit:
+            return (
+                f"free disk space {value} bytes is below the limit of {limit} bytes: "
+                "blocking publishers"
+            )
+        return f"free disk space {value} bytes is above the limit again: unblocking publishers"
+
+
+class MemoryAlarm(ResourceAlarm):
+    """The broker's resident memory (RSS), against ``memory_high_watermark``.
+
+    Messages live on disk, so the broker's RSS stays small and flat; this is the safety
+    net RabbitMQ users expect from ``vm_memory_high_watermark``: if something does make
+    it grow (huge messages held in transactions, thousands of connections), publishers
+    are blocked before the machine runs out. A limit of 0 turns it off.
+    """
+
+    reason = MEMORY_REASON
+    __slots__ = ("rss", "used")
+
+    def __init__(
+        self,
+        limit: Callable[[], int],
+        loop: asyncio.AbstractEventLoop,
+        interval: float = CHECK_INTERVAL,
+        publishers: set[Blockable] | None = None,
+    ) -> None:
+        super().__init__(limit, loop, interval, publishers)
+        self.used = 0  # resident bytes at the last check
+        # An attribute so tests can fake a growing process.
+        self.rss: Callable[[], int] = resident_memory
+
+    def _measure(self) -> int | None:
+        self.used = self.rss()
+        return self.used
+
+    def _breached(self, value: int, limit: int) -> bool:
+        return 0 < limit < value
+
+    def _describe(self, value: int, limit: int) -> str:
+        if 0 < limit < value:
+            return (
+                f"memory use {value} bytes is above the high watermark of {limit} bytes: "
+                "blocking publishers"
+            )
+        return f"memory use {value} bytes is below the high watermark again: unblocking publishers"
+
+
+def resident_memory() -> int:
+    """This process's resident set size in bytes (``/proc/self/statm``, one read)."""
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * _PAGE_SIZE
+    except (OSError, ValueError, IndexError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def total_memory() -> int:
+    """The memory this process may use: the machine's, or its cgroup's limit if lower."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    try:
+        raw = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+    except OSError:
+        return total
+    return min(total, int(raw)) if raw.isdigit() else total
+
+
+def memory_limit(watermark: float) -> int:
+    """Bytes for ``memory_high_watermark``: a fraction of ``total_memory()`` up to 1.0,
+    else a number of bytes; 0 (or less) turns the alarm off."""
+    if watermark <= 0:
+        return 0
+    if watermark <= 1:
+        return int(watermark * total_memory())
+    return int(watermark)

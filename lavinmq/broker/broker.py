@@ -18,7 +18,7 @@ from urllib.parse import quote, urlsplit
 
 from lavinmq.amqp.errors import ConnectionForced, InternalError
 from lavinmq.auth import Permissions, User, UserStore
-from lavinmq.broker.alarms import DiskAlarm
+from lavinmq.broker.alarms import Blockable, DiskAlarm, MemoryAlarm, ResourceAlarm, memory_limit
 from lavinmq.broker.interfaces import ClientConnection
 from lavinmq.broker.parameters import GlobalParameters
 from lavinmq.broker.tick import Tick
@@ -60,7 +60,12 @@ class Broker:
         self.listen_ports: dict[str, int] = {}  # protocol -> bound port, set by the launcher
         self.started_at = time.time()
         self._lock: DataDirLock | None = None
-        self.disk_alarm = DiskAlarm(str(self.data_dir), self._free_disk_min, self.loop)
+        publishers: set[Blockable] = set()  # shared: blocked by either alarm
+        self.disk_alarm = DiskAlarm(
+            str(self.data_dir), self._free_disk_min, self.loop, publishers=publishers
+        )
+        self.memory_alarm = MemoryAlarm(self._memory_limit, self.loop, publishers=publishers)
+        self.alarms: tuple[ResourceAlarm, ...] = (self.disk_alarm, self.memory_alarm)
         self._compact_timer: asyncio.TimerHandle | None = None
         self.users: UserStore
         self.global_parameters: GlobalParameters
@@ -88,7 +93,8 @@ class Broker:
         for item in names:
             self._open_vhost(item["name"])
         self._save_vhosts()
-        self.disk_alarm.start()
+        for alarm in self.alarms:
+            alarm.start()
         self._compact_timer = self.loop.call_later(COMPACT_INTERVAL, self._compact_definitions)
 
     def direct_uri(self, vhost: str) -> str:
@@ -110,6 +116,9 @@ class Broker:
             return name
         port = urlsplit(self.local_uri).port if self.local_uri else None
         return f"lavinmq@{socket.gethostname()}" + (f":{port}" if port else "")
+
+    def _memory_limit(self) -> int:
+        return memory_limit(self.config.memory_high_watermark)
 
     def _free_disk_min(self) -> int:
         # LavinMQ's rule: never let the disk get so full that a store can't roll a segment.
@@ -149,7 +158,8 @@ class Broker:
         if self.closed:
             return
         self.closed = True
-        self.disk_alarm.stop()
+        for alarm in self.alarms:
+            alarm.stop()
         if self._compact_timer is not None:
             self._compact_timer.cancel()
         for conn in list(self.connections.values()):

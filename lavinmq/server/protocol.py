@@ -95,7 +95,7 @@ class AMQPProtocol(Reading):
         self._read_budget = READ_BUDGET
         self._confirm_pending: dict[PublishHandlers, None] = {}
         self._publisher = False  # has published: subject to resource alarms
-        self._blocked = False
+        self._blocked_by: set[str] = set()  # the resource alarms blocking this publisher
         self._write_shut = False
 
     # -- asyncio callbacks --------------------------------------------------------------
@@ -194,7 +194,8 @@ class AMQPProtocol(Reading):
         self._timers.clear()
         self._out.clear()
         if self._publisher:
-            self.broker.disk_alarm.remove_publisher(self)
+            for alarm in self.broker.alarms:
+                alarm.remove_publisher(self)
         self._cleanup()
 
     # -- errors and closing -------------------------------------------------------------
@@ -339,7 +340,8 @@ class AMQPProtocol(Reading):
 
     def _first_publish(self) -> None:
         self._publisher = True
-        self.broker.disk_alarm.add_publisher(self)
+        for alarm in self.broker.alarms:
+            alarm.add_publisher(self)
 
     def _announce_blocking(self) -> bool:
         caps = self.client_properties.get("capabilities")
@@ -347,19 +349,22 @@ class AMQPProtocol(Reading):
 
     def block(self, reason: str) -> None:
         """A resource alarm: stop reading this publisher, tell it why if it listens."""
-        if self._blocked or self.closed:
+        if reason in self._blocked_by or self.closed:
             return
-        self._blocked = True
+        self._blocked_by.add(reason)
+        if len(self._blocked_by) > 1:
+            return  # already blocked (and told) by another alarm
         log.info("connection %s: blocked: %s", self.name, reason)
         if self._announce_blocking():
             self.send(method_frame(0, spec.ConnectionBlocked(reason)))
         self.pause_reading_for(RESOURCE_ALARM)
 
-    def unblock(self) -> None:
-        if not self._blocked:
+    def unblock(self, reason: str) -> None:
+        """The alarm ``reason`` cleared: read again once no other alarm blocks us."""
+        if reason not in self._blocked_by:
             return
-        self._blocked = False
-        if self.closed:
+        self._blocked_by.discard(reason)
+        if self._blocked_by or self.closed:
             return
         log.info("connection %s: unblocked", self.name)
         if self._announce_blocking():

@@ -1,4 +1,4 @@
-"""DiskAlarm on its own: thresholds, publishers, timer, errors."""
+"""DiskAlarm and MemoryAlarm on their own: thresholds, publishers, timer, errors."""
 
 from __future__ import annotations
 
@@ -9,7 +9,15 @@ from typing import Any
 
 import pytest
 
-from lavinmq.broker.alarms import DISK_REASON, DiskAlarm
+from lavinmq.broker.alarms import (
+    DISK_REASON,
+    MEMORY_REASON,
+    DiskAlarm,
+    MemoryAlarm,
+    memory_limit,
+    resident_memory,
+    total_memory,
+)
 
 
 class FakeConn:
@@ -19,8 +27,8 @@ class FakeConn:
     def block(self, reason: str) -> None:
         self.events.append(f"block:{reason}")
 
-    def unblock(self) -> None:
-        self.events.append("unblock")
+    def unblock(self, reason: str) -> None:
+        self.events.append(f"unblock:{reason}")
 
 
 class FakeDisk:
@@ -62,7 +70,7 @@ def test_blocks_and_unblocks_registered_publishers() -> None:
     alarm.check()
     assert not alarm.active
     assert a.events == [f"block:{DISK_REASON}"]  # gone: not told
-    assert b.events == [f"block:{DISK_REASON}", "unblock"]
+    assert b.events == [f"block:{DISK_REASON}", f"unblock:{DISK_REASON}"]
     alarm.stop()
     loop.close()
 
@@ -103,3 +111,46 @@ def test_statvfs_failure_keeps_the_state(caplog: pytest.LogCaptureFixture) -> No
     assert "cannot read free disk space" in caplog.text
     alarm.stop()
     loop.close()
+
+
+def test_memory_alarm_blocks_above_the_watermark_and_shares_publishers() -> None:
+    loop = asyncio.new_event_loop()
+    publishers: set[Any] = set()
+    rss, limit = [100 << 20], [200 << 20]
+    memory = MemoryAlarm(lambda: limit[0], loop, interval=0.01, publishers=publishers)
+    memory.rss = lambda: rss[0]
+    disk, fake = DiskAlarm("/data", lambda: 1 << 20, loop, publishers=publishers), FakeDisk(0)
+    disk.statvfs = fake
+    conn = FakeConn()
+    memory.add_publisher(conn)
+    assert disk.publishers is memory.publishers and conn in disk.publishers
+    memory.check()
+    assert not memory.active and memory.used == 100 << 20
+    rss[0] = 300 << 20
+    memory.check()
+    disk.check()
+    assert memory.active and disk.active
+    assert conn.events == [f"block:{MEMORY_REASON}", f"block:{DISK_REASON}"]
+    limit[0] = 0  # 0 turns the alarm off
+    memory.check()
+    assert not memory.active
+    assert conn.events[-1] == f"unblock:{MEMORY_REASON}"
+    memory.stop()
+    disk.stop()
+    loop.close()
+
+
+def test_memory_limit_fraction_bytes_and_off() -> None:
+    total = total_memory()
+    assert total > 0
+    assert memory_limit(0.4) == int(0.4 * total)
+    assert memory_limit(1.0) == total
+    assert memory_limit(2_000_000_000) == 2_000_000_000
+    assert memory_limit(0) == 0 and memory_limit(-1) == 0
+
+
+def test_resident_memory_is_this_process() -> None:
+    before = resident_memory()
+    block = bytearray(64 << 20)  # touched: zero-filled
+    assert resident_memory() >= before + (48 << 20)
+    del block
