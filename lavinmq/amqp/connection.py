@@ -120,13 +120,13 @@ class AMQPConnection(LargeBodies):
         self.large_min = large_min
         self._owner: Partial | None = None
         self._owner_channel = 0
-        self._large_seen = False
+        self.large_reads = False
 
     def receive_data(self, data: bytes) -> list[Event]:
         """Feed bytes from the peer; return every event they complete, in order."""
         if self._failed:
             return []
-        self._large_seen = False
+        self.large_reads = self._owner is not None
         events: list[Event] = []
         pos = self._finish_partial(data, events) if self._chunks else 0
         if pos < 0:  # still short of a whole frame (or failed)
@@ -171,11 +171,13 @@ class AMQPConnection(LargeBodies):
         """Drop frames on ``channel`` (after the server closed it) except Channel.Close[-Ok]."""
         self._discarding.add(channel)
         self._partials.pop(channel, None)
+        self._drop_owner(channel)
 
     def reset_channel(self, channel: int) -> None:
         """Forget all state of ``channel`` (it was closed, its number may be reused)."""
         self._discarding.discard(channel)
         self._partials.pop(channel, None)
+        self._drop_owner(channel)
 
     def _parse(self, data: bytes, events: list[Event], pos: int = 0) -> int:
         if self._awaiting_header:

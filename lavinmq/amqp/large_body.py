@@ -7,7 +7,7 @@ frame payloads joined at the end. The buffer has spare room in front of the body
 header there and hand the whole thing on without copying the body again (the broker's
 message record, see ``lavinmq.broker.message.record_in_place``).
 
-:meth:`LargeBodies.large_traffic` tells the IO layer when large bodies are coming, so it
+``AMQPConnection.large_reads`` tells the IO layer when large bodies are coming, so it
 can read them in a few large reads: every read acknowledges what it took, and on
 loopback the peer's side of that is processed in the reader's time, so 1 MiB bodies in
 256 KiB reads cost as much CPU again as copying them.
@@ -88,29 +88,28 @@ class LargeBodies:
     _partials: dict[int, Partial]
     _owner: Partial | None
     _owner_channel: int
-    _large_seen: bool
-
-    def large_traffic(self) -> bool:
-        """Whether a large body is coming, or the last ``receive_data`` completed one."""
-        owner = self._owner
-        return self._large_seen or (
-            owner is not None and self._partials.get(self._owner_channel) is owner
-        )
+    large_reads: bool
+    """A large body is coming, or the last ``receive_data`` completed one."""
 
     def _take_buffer(self, channel: int, partial: Partial) -> bool:
         """Give ``partial`` a body buffer, if it is large and no other partial has one."""
         size = partial.body_size
         if not self.large_min or size < self.large_min or size > LARGE_MAX:
             return False
-        owner = self._owner
-        if owner is not None and self._partials.get(self._owner_channel) is owner:
+        if self._owner is not None:
             return False  # one up-front buffer per connection at most
         assert partial.properties is not None
         partial.headroom = HEADROOM + len(partial.properties)
         partial.buffer = new_buffer(partial.headroom + size)
         partial.buffer.start = partial.headroom
         self._owner, self._owner_channel = partial, channel
+        self.large_reads = True
         return True
+
+    def _drop_owner(self, channel: int) -> None:
+        """``channel``'s partial content is gone (closed, discarded)."""
+        if self._owner is not None and self._owner_channel == channel:
+            self._owner = None
 
     def _body_into_buffer(self, channel: int, p: Partial, payload: memoryview) -> memoryview | None:
         """Copy a body frame's payload into the buffer; returns the body once complete."""
@@ -122,7 +121,7 @@ class LargeBodies:
             return None
         del self._partials[channel]
         self._owner = None
-        self._large_seen = True
+        self.large_reads = True
         return memoryview(p.buffer)[p.headroom :]
 
 

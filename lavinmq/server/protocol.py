@@ -93,6 +93,7 @@ class AMQPProtocol(Reading):
         self._paused_reading = False
         self._reading_paused_by: set[Any] = set()
         self._read_budget = READ_BUDGET
+        self._init_reading()
         self._confirm_pending: dict[PublishHandlers, None] = {}
         self._publisher = False  # has published: subject to resource alarms
         self._blocked_by: set[str] = set()  # the resource alarms blocking this publisher

@@ -5,7 +5,7 @@ takes. The loop reads into one buffer shared by every connection of the loop's t
 (``get_buffer`` and ``buffer_updated`` run back to back for one socket, nothing else can
 use it in between) and ``buffer_updated`` hands a bytes copy of what arrived to the
 codec, as a plain ``Protocol`` would get it. Usually a read takes up to 256 KiB, as uvloop's own reads do;
-while large bodies are coming (``AMQPConnection.large_traffic``) up to 2 MiB.
+while large bodies are coming (``AMQPConnection.large_reads``) up to 2 MiB.
 """
 
 from __future__ import annotations
@@ -62,21 +62,26 @@ class Reading(asyncio.BufferedProtocol):
     _paused_reading: bool
     _reading_paused_by: set[Any]
     _confirm_pending: dict[PublishHandlers, None]
+    _small_view: memoryview
+    _large_view: memoryview
 
+    def _init_reading(self) -> None:
+        """Take this thread's read buffers (the protocol is made in its loop's thread)."""
+        self._small_view, self._large_view = _buffers.small, _buffers.large
+
+    # get_buffer and buffer_updated run once per read, and a client waiting for each
+    # confirm makes a read per message: attribute loads only, no calls they can avoid.
     def get_buffer(self, sizehint: int) -> memoryview:
-        buffers = _buffers
-        return buffers.large if self.codec.large_traffic() else buffers.small
+        return self._large_view if self.codec.large_reads else self._small_view
 
     def buffer_updated(self, nbytes: int) -> None:
-        self.data_received(bytes(_buffers.large[:nbytes]))
+        self.data_received(bytes(self._large_view[:nbytes]))
 
     def data_received(self, data: bytes) -> None:
         """Bytes from the peer (also fed directly by the WebSocket transport)."""
-        if not self.closed:
-            self._handle(self.codec.receive_data(data), len(data))
-
-    def _handle(self, events: list[Any], nbytes: int) -> None:
-        for event in events:
+        if self.closed:
+            return
+        for event in self.codec.receive_data(data):
             try:
                 self._dispatch(event)
             except AMQPError as exc:
@@ -90,12 +95,9 @@ class Reading(asyncio.BufferedProtocol):
             pending, self._confirm_pending = self._confirm_pending, {}
             for channel in pending:
                 channel.emit_confirms()
-        self._count_read(nbytes)
-
-    def _count_read(self, nbytes: int) -> None:
-        self.stat_recv_oct += nbytes
+        self.stat_recv_oct += len(data)
         self._recv_activity = True
-        self._read_budget -= nbytes
+        self._read_budget -= len(data)
         if self._read_budget <= 0 and self._publisher:
             self._yield_reading()
 

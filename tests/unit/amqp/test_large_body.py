@@ -98,16 +98,16 @@ def test_one_buffer_per_connection_interleaved_channels_use_the_frame_list() -> 
     assert isinstance(got[1], memoryview)
 
 
-def test_large_traffic_while_a_body_comes_and_after_the_read_that_ends_it() -> None:
+def test_large_reads_while_a_body_comes_and_after_the_read_that_ends_it() -> None:
     data = publish(1, body_of(0, 300_000))
     conn = large_server()
-    assert not conn.large_traffic()
+    assert not conn.large_reads
     conn.receive_data(data[:200_000])
-    assert conn.large_traffic()
+    assert conn.large_reads
     conn.receive_data(data[200_000:])
-    assert conn.large_traffic()  # the last read completed one: more are likely
+    assert conn.large_reads  # the last read completed one: more are likely
     conn.receive_data(publish(1, b"small", EMPTY))
-    assert not conn.large_traffic()
+    assert not conn.large_reads
 
 
 def test_bodies_over_the_limit_are_joined_from_their_frames(
@@ -131,7 +131,7 @@ def test_a_discarded_channel_frees_the_buffer() -> None:
 
 def test_client_codecs_and_small_bodies_keep_bytes() -> None:
     client = AMQPConnection(Role.CLIENT, frame_max=FRAME_MAX)
-    assert not client.large_traffic()
+    assert not client.large_reads
     plain = AMQPConnection(Role.SERVER, frame_max=FRAME_MAX, batch_publishes=True)
     plain.receive_data(PROTOCOL_HEADER)
     assert all(type(b) is bytes for b in bodies(plain.receive_data(STREAM)))
