@@ -42,6 +42,15 @@ class Blockable(Protocol):
     def unblock(self, reason: str) -> None: ...
 
 
+def resident_memory() -> int:
+    """This process's resident set size in bytes (``/proc/self/statm``, one read)."""
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * _PAGE_SIZE
+    except (OSError, ValueError, IndexError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 class ResourceAlarm:
     """Measures a resource every ``interval`` seconds and blocks the registered publishers
     while it is over its limit (and unblocks them when it is back under).
@@ -181,19 +190,10 @@ class MemoryAlarm(ResourceAlarm):
     """
 
     reason = MEMORY_REASON
-    __slots__ = ("rss", "used")
-
-    def __init__(
-        self,
-        limit: Callable[[], int],
-        loop: asyncio.AbstractEventLoop,
-        interval: float = CHECK_INTERVAL,
-        publishers: set[Blockable] | None = None,
-    ) -> None:
-        super().__init__(limit, loop, interval, publishers)
-        self.used = 0  # resident bytes at the last check
-        # An attribute so tests can fake a growing process.
-        self.rss: Callable[[], int] = resident_memory
+    # No __slots__: one per broker, and tests replace ``rss`` on the instance.
+    used = 0
+    """Resident bytes at the last check."""
+    rss: Callable[[], int] = staticmethod(resident_memory)
 
     def _measure(self) -> int | None:
         self.used = self.rss()
@@ -209,15 +209,6 @@ class MemoryAlarm(ResourceAlarm):
                 "blocking publishers"
             )
         return f"memory use {value} bytes is below the high watermark again: unblocking publishers"
-
-
-def resident_memory() -> int:
-    """This process's resident set size in bytes (``/proc/self/statm``, one read)."""
-    try:
-        with open("/proc/self/statm", "rb") as fh:
-            return int(fh.read().split()[1]) * _PAGE_SIZE
-    except (OSError, ValueError, IndexError):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def total_memory() -> int:
