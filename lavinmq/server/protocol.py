@@ -96,7 +96,9 @@ class AMQPProtocol(Reading):
         self._init_reading()
         self._confirm_pending: dict[PublishHandlers, None] = {}
         self._publisher = False  # has published: subject to resource alarms
-        self._blocked_by: set[str] = set()  # the resource alarms blocking this publisher
+        # The resource alarms blocking this publisher; the empty frozenset is shared, so
+        # connections that are never blocked don't carry a set each (216 B).
+        self._blocked_by: frozenset[str] = frozenset()
         self._write_shut = False
 
     # -- asyncio callbacks --------------------------------------------------------------
@@ -352,7 +354,7 @@ class AMQPProtocol(Reading):
         """A resource alarm: stop reading this publisher, tell it why if it listens."""
         if reason in self._blocked_by or self.closed:
             return
-        self._blocked_by.add(reason)
+        self._blocked_by |= {reason}
         if len(self._blocked_by) > 1:
             return  # already blocked (and told) by another alarm
         log.info("connection %s: blocked: %s", self.name, reason)
@@ -364,7 +366,7 @@ class AMQPProtocol(Reading):
         """The alarm ``reason`` cleared: read again once no other alarm blocks us."""
         if reason not in self._blocked_by:
             return
-        self._blocked_by.discard(reason)
+        self._blocked_by -= {reason}
         if self._blocked_by or self.closed:
             return
         log.info("connection %s: unblocked", self.name)
