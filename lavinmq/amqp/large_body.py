@@ -48,11 +48,11 @@ class RecordBuffer(bytearray):
     start: int
 
 
-def _new_buffer(size: int) -> RecordBuffer:
+def _allocate(size: int) -> RecordBuffer:
     return RecordBuffer(size)
 
 
-def _compiled_new_buffer() -> Callable[[int], RecordBuffer] | None:
+def _compiled_allocate() -> Callable[[int], RecordBuffer] | None:
     if NO_EXTENSIONS:
         return None
     try:
@@ -63,13 +63,20 @@ def _compiled_new_buffer() -> Callable[[int], RecordBuffer] | None:
 
 
 # Compiled: the buffer is not zero-filled first (every byte of it is about to be written).
-new_buffer = _compiled_new_buffer() or _new_buffer
+_allocate_buffer = _compiled_allocate() or _allocate
+
+
+def new_buffer(start: int, body_size: int) -> RecordBuffer:
+    """A ``RecordBuffer`` for a body of ``body_size`` bytes with ``start`` spare in front."""
+    buf = _allocate_buffer(start + body_size)
+    buf.start = start
+    return buf
 
 
 class Partial:
     """A content-bearing method waiting for its header and body frames."""
 
-    __slots__ = ("body_size", "buffer", "headroom", "method", "parts", "properties", "received")
+    __slots__ = ("body_size", "buffer", "method", "parts", "properties", "received")
 
     def __init__(self, method: Method) -> None:
         self.method = method
@@ -77,8 +84,7 @@ class Partial:
         self.body_size = 0
         self.received = 0
         self.parts: list[memoryview] = []
-        self.buffer: RecordBuffer | None = None
-        self.headroom = 0
+        self.buffer: RecordBuffer | None = None  # large bodies only; its start is the body's
 
 
 class LargeBodies:
@@ -99,9 +105,7 @@ class LargeBodies:
         if self._owner is not None:
             return False  # one up-front buffer per connection at most
         assert partial.properties is not None
-        partial.headroom = HEADROOM + len(partial.properties)
-        partial.buffer = new_buffer(partial.headroom + size)
-        partial.buffer.start = partial.headroom
+        partial.buffer = new_buffer(HEADROOM + len(partial.properties), size)
         self._owner, self._owner_channel = partial, channel
         self.large_reads = True
         return True
@@ -113,16 +117,17 @@ class LargeBodies:
 
     def _body_into_buffer(self, channel: int, p: Partial, payload: memoryview) -> memoryview | None:
         """Copy a body frame's payload into the buffer; returns the body once complete."""
-        assert p.buffer is not None
-        start = p.headroom + p.received
-        p.buffer[start : start + len(payload)] = payload
+        buf = p.buffer
+        assert buf is not None
+        start = buf.start + p.received
+        buf[start : start + len(payload)] = payload
         p.received += len(payload)
         if p.received < p.body_size:
             return None
         del self._partials[channel]
         self._owner = None
         self.large_reads = True
-        return memoryview(p.buffer)[p.headroom :]
+        return memoryview(buf)[buf.start :]
 
 
 __all__ = ["HEADROOM", "LARGE_MAX", "LargeBodies", "Partial", "RecordBuffer", "new_buffer"]

@@ -19,6 +19,7 @@ by both alarms is unblocked when the last one clears.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import resource
@@ -100,7 +101,10 @@ class ResourceAlarm:
         limit = self._limit()
         breached = self._breached(value, limit)
         if breached != self.active:
-            log.log(logging.WARNING if breached else logging.INFO, self._describe(value, limit))
+            log.log(
+                logging.WARNING if breached else logging.INFO,
+                self._describe(value, limit, breached),
+            )
             self._set(breached)
 
     def add_publisher(self, conn: Blockable) -> None:
@@ -130,7 +134,7 @@ class ResourceAlarm:
     def _breached(self, value: int, limit: int) -> bool:
         raise NotImplementedError
 
-    def _describe(self, value: int, limit: int) -> str:
+    def _describe(self, value: int, limit: int, breached: bool) -> str:
         raise NotImplementedError
 
 
@@ -171,8 +175,8 @@ class DiskAlarm(ResourceAlarm):
     def _breached(self, value: int, limit: int) -> bool:
         return value < limit
 
-    def _describe(self, value: int, limit: int) -> str:
-        if value < limit:
+    def _describe(self, value: int, limit: int, breached: bool) -> str:
+        if breached:
             return (
                 f"free disk space {value} bytes is below the limit of {limit} bytes: "
                 "blocking publishers"
@@ -202,8 +206,8 @@ class MemoryAlarm(ResourceAlarm):
     def _breached(self, value: int, limit: int) -> bool:
         return 0 < limit < value
 
-    def _describe(self, value: int, limit: int) -> str:
-        if 0 < limit < value:
+    def _describe(self, value: int, limit: int, breached: bool) -> str:
+        if breached:
             return (
                 f"memory use {value} bytes is above the high watermark of {limit} bytes: "
                 "blocking publishers"
@@ -211,9 +215,13 @@ class MemoryAlarm(ResourceAlarm):
         return f"memory use {value} bytes is below the high watermark again: unblocking publishers"
 
 
+@functools.cache
 def total_memory() -> int:
-    """The memory this process may use: the machine's, or its cgroup's limit if lower."""
-    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    """The memory this process may use: the machine's, or its cgroup's limit if lower.
+
+    Read once: the watermark is resolved at every check and every ``/api/nodes``.
+    """
+    total = _PAGE_SIZE * os.sysconf("SC_PHYS_PAGES")
     try:
         raw = Path("/sys/fs/cgroup/memory.max").read_text().strip()
     except OSError:

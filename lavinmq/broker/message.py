@@ -50,11 +50,17 @@ def shortstr(value: str) -> bytes:
 def encode_record(exchange_rk: bytes, properties: bytes, body: Body, timestamp: int = 0) -> Record:
     """Build a record; ``exchange_rk`` is shortstr(exchange) + shortstr(routing key)."""
     ts = timestamp or int(time.time() * 1000)
+    return _record(_Q.pack(ts) + exchange_rk, properties, body)
+
+
+def _record(head: bytes, properties: bytes, body: Body) -> Record:
+    """``head`` (timestamp, exchange and routing key) + properties + body: built around a
+    received large body where it lies (``record_in_place``), else joined."""
     if type(body) is memoryview:
-        record = record_in_place(_Q.pack(ts) + exchange_rk, properties, body)
+        record = record_in_place(head, properties, body)
         if record is not None:
             return record
-    return b"".join((_Q.pack(ts), exchange_rk, _I.pack(len(properties)), properties, body))
+    return b"".join((head, _I.pack(len(properties)), properties, body))
 
 
 def record_in_place(head: bytes, properties: bytes, body: memoryview) -> memoryview | None:
@@ -89,17 +95,13 @@ def encode_records(
     Returns the records and whether any message is persistent (delivery_mode 2).
     """
     head = _Q.pack(timestamp or int(time.time() * 1000)) + exchange_rk
-    pack_len = _I.pack
-    join = b"".join
     records: list[Record] = []
     persistent = False
     for i in range(0, len(contents), 2):
         props = cast(bytes, contents[i])  # properties are always bytes
         if not persistent and props[0] & 0x10:
             persistent = peek_delivery_mode(props) == 2
-        body = contents[i + 1]
-        record = record_in_place(head, props, body) if isinstance(body, memoryview) else None
-        records.append(record or join((head, pack_len(len(props)), props, body)))
+        records.append(_record(head, props, contents[i + 1]))
     return records, persistent
 
 

@@ -1,9 +1,9 @@
 """``AMQPProtocol``: one client connection, asyncio glue around the sans-IO codec.
 
 Reads (see ``reading``): ``data_received`` feeds the codec and dispatches every event it
-returns (a read carrying hundreds of publishes is handled in one call). Writes: frames are appended to
-a list and written with one ``writelines`` at the end of the loop iteration (see
-``broker.tick``). Backpressure: while the transport's buffer is over its high-water mark
+returns (a read carrying hundreds of publishes is handled in one call). Writes: frames
+are appended to a list and written with one ``writelines`` at the end of the loop
+iteration (see ``broker.tick``). Backpressure: while the transport's buffer is over its high-water mark
 (``pause_writing``) this connection's consumers stop taking messages; publishers whose
 messages can't be drained are paused with ``pause_reading`` (see ``flow``).
 """
@@ -336,8 +336,6 @@ class AMQPProtocol(Reading):
         self._timers.append(
             self.broker.loop.call_later(self.heartbeat / 2, self._heartbeat_tick, silent_ticks)
         )
-
-    # -- flow control -------------------------------------------------------------------
 
     # -- resource alarms (``broker.alarms``) -----------------------------------------------
 

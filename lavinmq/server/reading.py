@@ -4,8 +4,9 @@ The protocol is an ``asyncio.BufferedProtocol`` so that it chooses how much one 
 takes. The loop reads into one buffer shared by every connection of the loop's thread
 (``get_buffer`` and ``buffer_updated`` run back to back for one socket, nothing else can
 use it in between) and ``buffer_updated`` hands a bytes copy of what arrived to the
-codec, as a plain ``Protocol`` would get it. Usually a read takes up to 256 KiB, as uvloop's own reads do;
-while large bodies are coming (``AMQPConnection.large_reads``) up to 2 MiB.
+codec, as a plain ``Protocol`` would get it. Usually a read takes up to 256 KiB, as
+uvloop's own reads do; while large bodies are coming (``AMQPConnection.large_reads``)
+up to 2 MiB.
 """
 
 from __future__ import annotations
@@ -79,6 +80,8 @@ class Reading(asyncio.BufferedProtocol):
 
     def data_received(self, data: bytes) -> None:
         """Bytes from the peer (also fed directly by the WebSocket transport)."""
+        self.stat_recv_oct += len(data)
+        self._recv_activity = True
         if self.closed:
             return
         for event in self.codec.receive_data(data):
@@ -95,8 +98,6 @@ class Reading(asyncio.BufferedProtocol):
             pending, self._confirm_pending = self._confirm_pending, {}
             for channel in pending:
                 channel.emit_confirms()
-        self.stat_recv_oct += len(data)
-        self._recv_activity = True
         self._read_budget -= len(data)
         if self._read_budget <= 0 and self._publisher:
             self._yield_reading()

@@ -16,8 +16,7 @@ PROPS = [EMPTY, BasicProperties(delivery_mode=2, headers={"h": "x" * 300}).encod
 def received(body: bytes, props: bytes) -> memoryview:
     """A body as the codec hands it over: the tail of a RecordBuffer."""
     headroom = HEADROOM + len(props)
-    buf = new_buffer(headroom + len(body))
-    buf.start = headroom
+    buf = new_buffer(headroom, len(body))
     buf[headroom:] = body
     return memoryview(buf)[headroom:]
 
