@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from lavinmq.broker.message import Record
     from lavinmq.broker.queue.queue import Queue
 
 
@@ -25,7 +26,7 @@ class DeliveryTarget(Protocol):
         ...
 
     def deliver_batch(
-        self, queue: Queue, positions: list[int], records: list[bytes], redelivered: list[bool]
+        self, queue: Queue, positions: list[int], records: list[Record], redelivered: list[bool]
     ) -> None:
         """Send a run of messages; the queue acks them itself when ``no_ack``."""
         ...
@@ -34,7 +35,7 @@ class DeliveryTarget(Protocol):
         """Whether its connection's socket buffer is full (it can't take more now)."""
         ...
 
-    def deliver(self, queue: Queue, pos: int, record: bytes, redelivered: bool) -> None:
+    def deliver(self, queue: Queue, pos: int, record: Record, redelivered: bool) -> None:
         """Send one message; the queue acks it itself when ``no_ack``."""
         ...
 

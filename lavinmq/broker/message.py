@@ -148,7 +148,7 @@ class RecordView:
 
 
 def deliver_frames(
-    channel: int, ctag: bytes, delivery_tag: int, redelivered: bool, record: bytes, frame_max: int
+    channel: int, ctag: bytes, delivery_tag: int, redelivered: bool, record: Record, frame_max: int
 ) -> list[bytes]:
     """Frames of a Basic.Deliver for ``record``; ``ctag`` is the shortstr-encoded tag.
 
@@ -233,7 +233,7 @@ def return_frames(
 def _content(
     method: bytes,
     channel: int,
-    record: bytes,
+    record: Record,
     pstart: int,
     bstart: int,
     body_size: int,

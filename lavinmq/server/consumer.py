@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from lavinmq.amqp import spec
 from lavinmq.amqp.types import FieldTable
-from lavinmq.broker.message import LARGE_BODY, deliver_batch, deliver_frames, shortstr
+from lavinmq.broker.message import (
+    LARGE_BODY,
+    Record,
+    deliver_batch,
+    deliver_frames,
+    shortstr,
+)
 
 UNLIMITED = 1 << 30
 
@@ -74,7 +80,7 @@ class Consumer:
         return room
 
     def deliver_batch(
-        self, queue: Queue, positions: list[int], records: list[bytes], redelivered: list[bool]
+        self, queue: Queue, positions: list[int], records: list[Record], redelivered: list[bool]
     ) -> None:
         # Hot path: one compiled call frames the whole run into one buffer.
         channel = self.channel
@@ -90,10 +96,11 @@ class Consumer:
                     )
                 )
         else:
+            # Only large records are ever views (a store's held record, the last one
+            # shifted); the compiled framing takes bytes.
+            smalls = cast("list[bytes]", records)
             conn.send(
-                deliver_batch(
-                    channel.number, self.ctag, first, records, redelivered, conn.frame_max
-                )
+                deliver_batch(channel.number, self.ctag, first, smalls, redelivered, conn.frame_max)
             )
         channel.stat_deliver += count
         if not self.no_ack:
@@ -105,7 +112,7 @@ class Consumer:
     def write_blocked(self) -> bool:
         return not self.channel.conn.writable
 
-    def deliver(self, queue: Queue, pos: int, record: bytes, redelivered: bool) -> None:
+    def deliver(self, queue: Queue, pos: int, record: Record, redelivered: bool) -> None:
         # Hot path: the frames are sliced out of the stored record (no decoding).
         channel = self.channel
         channel.delivery_tag += 1

@@ -22,6 +22,7 @@ import heapq
 import mmap
 import os
 from array import array
+from collections.abc import Sequence
 from typing import Final
 
 from lavinmq.storage.position import OFFSET_MASK
@@ -38,6 +39,10 @@ from lavinmq.storage.segment import (
 from lavinmq.storage.segment_set import MAX_SEGMENT_SIZE, NO_PENDING
 
 SEGMENT_SIZE: Final = 8 * 1024 * 1024
+HOLD_MIN: Final = 64 * 1024
+"""Records ``hold_pushed`` keeps (a smaller one costs less to read back than to track)."""
+HOLD_MAX: Final = 16 * 1024 * 1024
+"""Bytes ``hold_pushed`` keeps at most (what one delivery loop frames is 4 MiB)."""
 _MIN_SEGMENT_SIZE: Final = 64
 
 # Bound methods of precompiled structs: no format parsing or attribute lookup per record.
@@ -64,6 +69,7 @@ class MessageStore(RecordWriter):
     """
 
     __slots__ = (
+        "_held",
         "_inflight",
         "_inflight_bytes",
         "_redeliver_below",
@@ -87,6 +93,7 @@ class MessageStore(RecordWriter):
         self._rp_fd = -1
         self._redeliver_below = state.read_pos
         self._rp_saved = max(state.read_pos, HEADER_SIZE)
+        self._held: dict[int, bytes | memoryview] | None = None
 
     def __repr__(self) -> str:
         return f"<MessageStore {self._dir!r} count={self._count} ready={self.ready}>"
@@ -111,7 +118,7 @@ class MessageStore(RecordWriter):
         """Total payload bytes of the ready records."""
         return self._bytes - self._inflight_bytes
 
-    def shift(self) -> tuple[int, bytes, bool] | None:
+    def shift(self) -> tuple[int, bytes | memoryview, bool] | None:
         """Consume the next ready record.
 
         Requeued records come first, lowest position first, flagged redelivered. Then the
@@ -119,7 +126,8 @@ class MessageStore(RecordWriter):
         is flagged redelivered when it may have been delivered before a restart.
 
         Returns:
-            ``(position, payload, redelivered)``, or None when nothing is ready.
+            ``(position, payload, redelivered)``, or None when nothing is ready. The
+            payload is a copy, or the record ``hold_pushed`` kept.
         """
         if self._requeued:
             return self._shift_requeued()
@@ -139,7 +147,37 @@ class MessageStore(RecordWriter):
         self._inflight += 1
         self._inflight_bytes += n
         pos = (self._rseg << 32) | off
+        if n >= HOLD_MIN and self._held is not None and pos in self._held:
+            return pos, self._held.pop(pos), pos < self._redeliver_below
         return pos, m[start:end], pos < self._redeliver_below
+
+    def hold_pushed(self, payloads: Sequence[bytes | memoryview]) -> None:
+        """Keep ``payloads``, the records pushed last, for the ``shift`` that reaches each.
+
+        That shift returns the record as it is instead of a copy read back from the
+        segment: with 1 MiB records the copy was 7% of the broker's time. Only records of
+        ``HOLD_MIN`` bytes or more are held, up to ``HOLD_MAX`` bytes in all, and only
+        those in the write segment. The caller releases them with ``release_held`` as soon
+        as they had their chance to be delivered: held records are memory the store
+        otherwise never spends.
+        """
+        held = self._held or {}
+        total = sum(map(len, held.values()))
+        seg, off = self._wseg, self._wpos
+        for payload in reversed(payloads):
+            n = len(payload)
+            off -= LENGTH_SIZE + n
+            if off < HEADER_SIZE:
+                break  # pushed to an earlier segment
+            if n >= HOLD_MIN and total + n <= HOLD_MAX:
+                held[(seg << 32) | off] = payload
+                total += n
+        if held:
+            self._held = held
+
+    def release_held(self) -> None:
+        """Forget the records ``hold_pushed`` kept (shift reads them from the segment)."""
+        self._held = None
 
     def peek(self) -> tuple[int, bytes, bool] | None:
         """Return what ``shift`` would return, without consuming it."""
@@ -232,6 +270,7 @@ class MessageStore(RecordWriter):
         ready = self._count - self._inflight
         if not ready:
             return 0
+        self._held = None
         for pos in self._requeued or ():
             self._ack_offsets(pos >> 32, array(OFFSETS_TYPECODE, (pos & OFFSET_MASK,)))
         self._requeued = None
@@ -272,6 +311,7 @@ class MessageStore(RecordWriter):
 
         The store may still be used afterwards: files are reopened on demand.
         """
+        self._held = None
         try:
             self.flush()
         finally:

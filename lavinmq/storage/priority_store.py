@@ -33,7 +33,7 @@ class PriorityStore:
         level = min(max(priority, 0), len(self._levels) - 1)
         return self._levels[level].push(payload) | (level << LEVEL_SHIFT)
 
-    def _first(self, peek: bool) -> tuple[int, bytes, bool] | None:
+    def _first(self, peek: bool) -> tuple[int, bytes | memoryview, bool] | None:
         for level in range(len(self._levels) - 1, -1, -1):
             store = self._levels[level]
             if store.ready:
@@ -42,10 +42,13 @@ class PriorityStore:
                     return item[0] | (level << LEVEL_SHIFT), item[1], item[2]
         return None
 
-    def shift(self) -> tuple[int, bytes, bool] | None:
+    def shift(self) -> tuple[int, bytes | memoryview, bool] | None:
         return self._first(False)
 
-    def peek(self) -> tuple[int, bytes, bool] | None:
+    def release_held(self) -> None:
+        """Nothing to release: records pushed by priority are never held."""
+
+    def peek(self) -> tuple[int, bytes | memoryview, bool] | None:
         return self._first(True)
 
     def _at(self, pos: int) -> tuple[MessageStore, int]:

@@ -111,3 +111,30 @@ async def test_aio_pika_large_bodies_in_a_transaction(broker: BrokerThread) -> N
                     break
         assert got == bodies
         await asyncio.sleep(0)
+
+
+async def test_large_bodies_to_a_waiting_consumer_requeued_and_redelivered(
+    broker: BrokerThread,
+) -> None:
+    # With a consumer waiting, a large record just stored is delivered from memory (the
+    # store holds it for one delivery loop) instead of being read back: what the consumer
+    # gets, and what a requeue delivers again from the segment, must be the same bytes.
+    async with await aio_pika.connect(broker.amqp_url) as conn:
+        ch = await conn.channel()
+        await ch.set_qos(prefetch_count=2)
+        queue = await ch.declare_queue("large-live")
+        got: asyncio.Queue[aio_pika.abc.AbstractIncomingMessage] = asyncio.Queue()
+        await queue.consume(got.put)
+        bodies = [body(200 + i, s) for i, s in enumerate(SIZES)]
+        for data in bodies:
+            await ch.default_exchange.publish(aio_pika.Message(data), "large-live")
+        first = await asyncio.wait_for(got.get(), 10)
+        await first.nack(requeue=True)  # delivered again, read back from its segment
+        fresh, redelivered = [first.body], []
+        for _ in bodies:
+            msg = await asyncio.wait_for(got.get(), 10)
+            (redelivered if msg.redelivered else fresh).append(msg.body)
+            await msg.ack()
+        assert fresh == bodies and redelivered == bodies[:1]
+    store = broker.broker.vhosts["/"].queues["large-live"].store
+    assert broker.call(lambda: store._held) is None  # nothing kept after its delivery loop

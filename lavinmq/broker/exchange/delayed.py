@@ -67,7 +67,7 @@ class DelayedExchange(Exchange):
     def _recover(self) -> None:
         while (item := self._store.shift()) is not None:
             pos, record, _ = item
-            heapq.heappush(self._heap, (_due(record), pos))
+            heapq.heappush(self._heap, (_due(bytes(record)), pos))
         self._arm()
 
     def match(self, routing_key: str, headers: FieldTable | None) -> Iterable[Destination]:

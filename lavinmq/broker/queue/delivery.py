@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from lavinmq.broker.interfaces import DeliveryTarget
 
 if TYPE_CHECKING:
+    from lavinmq.broker.message import Record
     from lavinmq.broker.queue.settings import QueueSettings
     from lavinmq.broker.tick import Tick
     from lavinmq.storage import MessageStore
@@ -61,13 +62,15 @@ class DeliveryMixin:
 
     def _deliver_loop(self) -> None:
         self._scheduled = False
+        store = self.store
         if not self._consumers or self.deleted:
+            store.release_held()
             return
         if self._plain and len(self._consumers) == 1:
             delivered, byte_budget = self._deliver_batches(self._consumers[0])
         else:
             delivered, byte_budget = self._deliver_one_by_one()
-        store = self.store
+        store.release_held()  # whatever was not delivered now is read back later
         # Out of budget (messages or bytes) with more ready: consumers are keeping up only
         # as fast as this loop runs, so publishers to this queue get held (flow control).
         exhausted = (delivered >= self._budget or byte_budget <= 0) and store.ready > 0
@@ -91,7 +94,7 @@ class DeliveryMixin:
             if want <= 0:
                 break
             positions: list[int] = []
-            records: list[bytes] = []
+            records: list[Record] = []
             flags: list[bool] = []
             while len(positions) < want and byte_budget > 0:
                 item = shift()
@@ -141,7 +144,7 @@ class DeliveryMixin:
                 break
             pos, record, redelivered = item
             if not self._plain:
-                record = self._deliverable(pos, record, redelivered)  # type: ignore[assignment]
+                record = self._deliverable(pos, bytes(record), redelivered)  # type: ignore[assignment]
                 if record is None:
                     self._rr = rr
                     continue

@@ -25,6 +25,7 @@ from lavinmq.broker.queue.delivery import NO_WAITERS, DeliveryMixin
 from lavinmq.broker.queue.rules import NO_COUNTS, RulesMixin
 from lavinmq.broker.queue.settings import QueueSettings, resolve
 from lavinmq.storage import MessageStore
+from lavinmq.storage.message_store import HOLD_MIN
 
 if TYPE_CHECKING:
     from lavinmq.broker.tick import Tick
@@ -194,6 +195,8 @@ class Queue(RulesMixin, DeliveryMixin):
         if self._plain:
             self.store.push(record)
             self.stat_publish += 1
+            if len(record) >= HOLD_MIN and self._consumers:
+                self.store.hold_pushed((record,))  # delivered from memory, not read back
         elif not self._publish_checked(bytes(record)):  # the rules read it as bytes
             return False
         self._schedule_after_publish()
@@ -217,6 +220,8 @@ class Queue(RulesMixin, DeliveryMixin):
         """Append records that all passed the same routing (the batched publish path)."""
         self.store.push_many(records)
         self.stat_publish += len(records)
+        if len(records[-1]) >= HOLD_MIN and self._consumers:
+            self.store.hold_pushed(records)  # delivered from memory, not read back
         if self._consumers and not self._scheduled:
             self._scheduled = True
             self._tick.call_soon(self._deliver_loop)
@@ -288,14 +293,16 @@ class Queue(RulesMixin, DeliveryMixin):
         """Basic.Get: the next ready message, or None."""
         self.touch()
         while True:
-            item = self.store.shift()
-            if item is None:
+            shifted = self.store.shift()
+            if shifted is None:
                 return None
+            pos, record, redelivered = shifted
             if self._plain:
+                item = (pos, bytes(record), redelivered)  # a held record: rare, copied
                 break
-            record = self._deliverable(*item)
-            if record is not None:
-                item = (item[0], record, item[2])
+            checked = self._deliverable(pos, bytes(record), redelivered)
+            if checked is not None:
+                item = (pos, checked, redelivered)
                 break
         self.stat_get += 1
         if item[2]:

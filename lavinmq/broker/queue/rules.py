@@ -95,7 +95,7 @@ class RulesMixin:
             item = store.shift()
             if item is None:
                 break
-            self._dead_letter(item[1], MAXLEN)
+            self._dead_letter(bytes(item[1]), MAXLEN)
             store.ack(item[0])
         self._tick.store_dirty(store)
 
