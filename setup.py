@@ -16,6 +16,7 @@ if not os.environ.get("LAVINMQ_NO_EXTENSIONS"):
         [
             Extension("lavinmq.amqp._cparse", ["lavinmq/amqp/_cparse.pyx"], optional=True),
             Extension("lavinmq.broker._cmessage", ["lavinmq/broker/_cmessage.pyx"], optional=True),
+            Extension("lavinmq.server._cread", ["lavinmq/server/_cread.pyx"], optional=True),
         ],
         compiler_directives={"language_level": "3"},
         quiet=True,

@@ -6,7 +6,8 @@ takes. The loop reads into one buffer shared by every connection of the loop's t
 use it in between) and ``buffer_updated`` hands a bytes copy of what arrived to the
 codec, as a plain ``Protocol`` would get it. Usually a read takes up to 256 KiB, as
 uvloop's own reads do; while large bodies are coming (``AMQPConnection.large_reads``)
-up to 2 MiB.
+up to 2 MiB, and then, with the compiled ``_cread``, straight into the bytes object the
+codec gets (no copy).
 """
 
 from __future__ import annotations
@@ -15,13 +16,16 @@ import asyncio
 import logging
 import mmap
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
+from lavinmq._ext import NO_EXTENSIONS
 from lavinmq.amqp.errors import AMQPError, InternalError
 
 if TYPE_CHECKING:
     from lavinmq.amqp.connection import AMQPConnection
     from lavinmq.broker.broker import Broker
+    from lavinmq.server._cread import BytesReadTarget
     from lavinmq.server.publisher import PublishHandlers
 
 log = logging.getLogger("lavinmq.server.protocol")
@@ -36,13 +40,28 @@ with 16 KiB messages)."""
 READ_BUDGET_KEY: Final = "read-budget"
 
 
+def _large_reads(view: memoryview) -> tuple[memoryview | BytesReadTarget, Callable[[int], bytes]]:
+    """What large reads go into, and what turns ``n`` bytes read into it into bytes."""
+    if not NO_EXTENSIONS:
+        try:
+            from lavinmq.server._cread import BytesReadTarget
+        except ImportError:
+            pass
+        else:
+            target = BytesReadTarget(READ_MAX)
+            return target, target.take
+    # The pure-Python twin: a buffer shared by the thread's connections, copied out.
+    return view, lambda n: bytes(view[:n])
+
+
 class _ReadBuffers(threading.local):
-    """The read buffer of this thread's event loop (tests run brokers in threads)."""
+    """The read buffers of this thread's event loop (tests run brokers in threads)."""
 
     def __init__(self) -> None:
         # Anonymous memory: pages are only touched (and resident) once a read used them.
-        self.large = memoryview(mmap.mmap(-1, READ_MAX))
-        self.small = self.large[:READ_SIZE]
+        shared = memoryview(mmap.mmap(-1, READ_MAX))
+        self.small = shared[:READ_SIZE]
+        self.large, self.take_large = _large_reads(shared)
 
 
 _buffers = _ReadBuffers()
@@ -64,19 +83,26 @@ class Reading(asyncio.BufferedProtocol):
     _reading_paused_by: set[Any]
     _confirm_pending: dict[PublishHandlers, None]
     _small_view: memoryview
-    _large_view: memoryview
+    _large_buffer: memoryview | BytesReadTarget
+    _take_large: Callable[[int], bytes]
 
     def _init_reading(self) -> None:
         """Take this thread's read buffers (the protocol is made in its loop's thread)."""
-        self._small_view, self._large_view = _buffers.small, _buffers.large
+        buffers = _buffers
+        self._small_view = buffers.small
+        self._large_buffer, self._take_large = buffers.large, buffers.take_large
 
     # get_buffer and buffer_updated run once per read, and a client waiting for each
     # confirm makes a read per message: attribute loads only, no calls they can avoid.
-    def get_buffer(self, sizehint: int) -> memoryview:
-        return self._large_view if self.codec.large_reads else self._small_view
+    # Nothing runs between the two, so both see the same ``large_reads``.
+    def get_buffer(self, sizehint: int) -> memoryview | BytesReadTarget:
+        return self._large_buffer if self.codec.large_reads else self._small_view
 
     def buffer_updated(self, nbytes: int) -> None:
-        self.data_received(bytes(self._large_view[:nbytes]))
+        if self.codec.large_reads:
+            self.data_received(self._take_large(nbytes))
+        else:
+            self.data_received(bytes(self._small_view[:nbytes]))
 
     def data_received(self, data: bytes) -> None:
         """Bytes from the peer (also fed directly by the WebSocket transport)."""

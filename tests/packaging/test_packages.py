@@ -307,8 +307,9 @@ def check_fresh_install() -> None:
         [
             PREFIX / "bin/python",
             "-c",
-            "import lavinmq, lavinmq.amqp._cparse as p, lavinmq.broker._cmessage as m;"
-            "print(lavinmq.__file__, p.__file__, m.__file__)",
+            "import lavinmq, lavinmq.amqp._cparse as p, lavinmq.broker._cmessage as m,"
+            " lavinmq.server._cread as r;"
+            "print(lavinmq.__file__, p.__file__, m.__file__, r.__file__)",
         ]
     ).stdout
     assert all(path.startswith(str(PREFIX)) for path in probe.split()), probe
@@ -400,7 +401,7 @@ def test_rpm_contents_and_scripts(rpm: Path) -> None:
     }
     assert expected <= files, sorted(expected - files)
     site = "/usr/lib/lavinmq/lib/python3.11/site-packages/"
-    for ext in ("lavinmq/amqp/_cparse.", "lavinmq/broker/_cmessage."):
+    for ext in ("lavinmq/amqp/_cparse.", "lavinmq/broker/_cmessage.", "lavinmq/server/_cread."):
         assert any(f.startswith(site + ext) and f.endswith(".so") for f in files), ext
     assert any(f.startswith(site + "lavinmq/__pycache__/") for f in files), "no bytecode"
     assert not any(f.startswith(site + "pip/") for f in files), "pip must not ship"

@@ -324,10 +324,10 @@ def _read(proto: AMQPProtocol, data: bytes) -> int:
     """Feed ``data`` the way the loop does for a BufferedProtocol; return the read sizes."""
     biggest = 0
     while data:
-        buf = proto.get_buffer(-1)
-        n = min(len(buf), len(data))
-        biggest = max(biggest, len(buf))
-        buf[:n] = data[:n]
+        with memoryview(proto.get_buffer(-1)) as buf:  # released before the update, as uvloop
+            n = min(len(buf), len(data))
+            biggest = max(biggest, len(buf))
+            buf[:n] = data[:n]
         proto.buffer_updated(n)
         data = data[n:]
     return biggest
@@ -359,10 +359,13 @@ def test_each_thread_reads_into_its_own_buffer() -> None:
     # shared read buffer was overwritten by the other loop mid-read and lost messages.
     from lavinmq.server import reading
 
-    other: list[memoryview] = []
-    thread = threading.Thread(target=lambda: other.append(reading._buffers.large))
+    other: list[tuple[object, memoryview]] = []
+    thread = threading.Thread(
+        target=lambda: other.append((reading._buffers.large, reading._buffers.small))
+    )
     thread.start()
     thread.join()
-    mine = reading._buffers.large
-    assert other and other[0].obj is not mine.obj
-    assert len(mine) == READ_MAX and len(reading._buffers.small) == READ_SIZE
+    mine = reading._buffers.large, reading._buffers.small
+    assert other and other[0][0] is not mine[0] and other[0][1].obj is not mine[1].obj
+    with memoryview(mine[0]) as large:
+        assert len(large) == READ_MAX and len(mine[1]) == READ_SIZE
