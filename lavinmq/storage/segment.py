@@ -1,8 +1,10 @@
 """Segment files: naming, allocation, memory mapping and record scanning.
 
 A segment file is ``SEGMENT_MAGIC`` followed by records, each a big-endian u32 length and
-that many payload bytes. A length of 0 (the zero fill left by ``posix_fallocate``) ends
-the data. Ack files hold big-endian u32 offsets of deleted records of their segment.
+that many payload bytes. A length of 0 ends the data: the zero fill ``posix_fallocate``
+leaves in a new file, or the zeros the writer keeps after its data in a recycled one
+(``record_writer.py``). Ack files hold big-endian u32 offsets of deleted records of their
+segment.
 """
 
 from __future__ import annotations

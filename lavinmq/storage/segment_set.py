@@ -81,6 +81,7 @@ class SegmentSet:
         "_wfd",
         "_wmap",
         "_wpos",
+        "_wroom",
         "_wseg",
         "_wsize",
         "_xmap",
@@ -93,6 +94,9 @@ class SegmentSet:
     _wmap: mmap.mmap | None
     _wpos: int
     _wsize: int
+    _wroom: int
+    """Records may end up to here as they are: the 4 bytes after that end are known to be
+    zero (a length of 0, the end of data; see ``RecordWriter``), or are past the file."""
     _wdirty: bool
     _name: str | bytes
 
@@ -190,7 +194,7 @@ class SegmentSet:
         self._wseg = 0
         self._wfd = -1
         self._wmap = None
-        self._wpos = self._wsize = 0
+        self._wpos = self._wsize = self._wroom = 0
         self._wdirty = False
 
     def _roll(self, n: int) -> mmap.mmap:
@@ -222,6 +226,8 @@ class SegmentSet:
         self._live[seg] = 0
         self._wseg, self._wfd, self._wmap, self._wsize = seg, fd, mapping, size
         self._wpos = HEADER_SIZE
+        # A new file is all zeros; a recycled one only has its first length zeroed.
+        self._wroom = HEADER_SIZE if made else size - LENGTH_SIZE
         return mapping
 
     def _make_dir(self) -> None:
@@ -359,7 +365,6 @@ class SegmentSet:
 
     def _drop_segment(self, seg: int) -> None:
         """Forget a segment and delete its files."""
-        end = self._segment_end(seg)
         if seg == self._wseg:
             self._close_write_segment()
         del self._live[seg]
@@ -375,9 +380,7 @@ class SegmentSet:
             self._close_ack_fd()
         # Segment first: a crash in between leaves an orphan ack file (removed by
         # recovery), never a segment whose acks are gone (its records would come back).
-        retire_segment(
-            self._path(segment_name(seg)), self._path(ack_name(seg)), self._segment_size, end
-        )
+        retire_segment(self._path(segment_name(seg)), self._path(ack_name(seg)), self._segment_size)
 
     def _close_ack_fd(self) -> None:
         if self._ack_fd >= 0:

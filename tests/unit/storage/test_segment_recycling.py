@@ -13,10 +13,11 @@ from lavinmq.storage import MessageStore, segment, spare
 SMALL = 4096
 
 
-def fill_and_ack_first_segment(store: MessageStore, count: int = 300) -> int:
-    """Push ``count`` 40-byte records, consume all, ack those of the first segment."""
+def fill_and_ack_first_segment(store: MessageStore, count: int = 300, size: int = 40) -> int:
+    """Push ``count`` records of ``size`` bytes, consume all, ack those of the first
+    segment."""
     for i in range(count):
-        store.push(b"old-%04d" % i + b"." * 32)
+        store.push(b"old-%04d" % i + b"." * (size - 8))
     positions = []
     while (item := store.shift()) is not None:
         positions.append(item[0])
@@ -99,13 +100,14 @@ def test_spare_of_another_size_is_kept_for_a_normal_roll(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize("used", [segment.HEADER_SIZE + 8, SMALL - 3])
-def test_prepare_zeroes_extends_and_renames(tmp_path: Path, used: int) -> None:
+def test_prepare_zeroes_the_first_length_extends_and_renames(tmp_path: Path, used: int) -> None:
     zeroing = tmp_path / spare.ZEROING_NAME
     zeroing.write_bytes(segment.SEGMENT_MAGIC + b"\x07" * (used - segment.HEADER_SIZE))
     spare._prepare(str(zeroing), str(tmp_path / spare.SPARE_NAME), SMALL)
     assert not zeroing.exists()
     data = (tmp_path / spare.SPARE_NAME).read_bytes()
-    assert data == segment.SEGMENT_MAGIC + bytes(SMALL - segment.HEADER_SIZE)
+    old = used - segment.HEADER_SIZE - segment.LENGTH_SIZE  # left for the writer
+    assert data == segment.SEGMENT_MAGIC + bytes(4) + b"\x07" * old + bytes(SMALL - used)
 
 
 def test_prepare_drops_an_oversized_segment(tmp_path: Path) -> None:
@@ -141,7 +143,7 @@ def test_background_zeroing_on_the_removal_thread(
     names = os.listdir(directory)
     assert spare.SPARE_NAME in names and spare.ZEROING_NAME not in names
     data = (directory / spare.SPARE_NAME).read_bytes()
-    assert data == segment.SEGMENT_MAGIC + bytes(SMALL - segment.HEADER_SIZE)
+    assert len(data) == SMALL and data[:8] == segment.SEGMENT_MAGIC + bytes(4)
 
 
 def test_a_zeroing_leftover_is_deleted_by_recovery(tmp_path: Path) -> None:
@@ -160,28 +162,79 @@ def test_no_spare_means_a_new_file(tmp_path: Path) -> None:
     assert not (tmp_path / "x").exists()
 
 
-def test_prepare_zeroes_up_to_the_data_end_only(tmp_path: Path) -> None:
-    zeroing = tmp_path / spare.ZEROING_NAME
-    zeroing.write_bytes(segment.SEGMENT_MAGIC + b"\x07" * (SMALL - segment.HEADER_SIZE))
-    spare._prepare(str(zeroing), str(tmp_path / spare.SPARE_NAME), SMALL, end=100)
-    data = (tmp_path / spare.SPARE_NAME).read_bytes()
-    assert data[:100] == segment.SEGMENT_MAGIC + bytes(96)
-    assert data[100:] == b"\x07" * (SMALL - 100)  # never written in a real segment
+def roll_into_the_spare(store: MessageStore, directory: Path, records: list[bytes]) -> None:
+    """Push ``records`` round-robin until the store's write segment is the recycled spare,
+    then push all of them once more."""
+    last = max(int(n[5:]) for n in os.listdir(directory) if n.startswith("msgs."))
+    spare_inode = os.stat(directory / spare.SPARE_NAME).st_ino
+    i = 0
+    while not (directory / f"msgs.{last + 1:010d}").exists():
+        store.push(records[i % len(records)])
+        i += 1
+    assert os.stat(directory / f"msgs.{last + 1:010d}").st_ino == spare_inode
+    for record in records:
+        store.push(record)
 
 
-def test_rolled_segment_is_recycled_without_old_records(tmp_path: Path) -> None:
-    """Rolled-over segments keep their size; the spare made of one is zeroed to its data
-    end, and what lies past it was never written."""
+@pytest.mark.parametrize(
+    ("old_size", "new_sizes"),
+    [
+        (40, [40]),  # through the mapping, lined up with the old records
+        (3000, [3000]),  # pwrite'd, lined up with the old records
+        (40, [3000, 40, 2100, 12]),  # both ways mixed
+        (3000, [40, 12]),
+    ],
+)
+def test_recycled_segment_after_kill_shows_only_new_records(
+    tmp_path: Path, old_size: int, new_sizes: list[int]
+) -> None:
     directory = tmp_path / "q"
-    store = MessageStore(directory, segment_size=SMALL)
-    for i in range(3 * SMALL // 1000):
-        store.push(b"%04d" % i + b"." * 996)  # 4 records per segment, a 96-byte tail
-    while (item := store.shift()) is not None:
-        store.ack(item[0])
-    store.flush()
-    segment.drain_removals()
-    data = (directory / spare.SPARE_NAME).read_bytes()
-    assert data == segment.SEGMENT_MAGIC + bytes(SMALL - segment.HEADER_SIZE)
+    store = MessageStore(directory, segment_size=4 * SMALL)
+    acked = fill_and_ack_first_segment(store, 8 * SMALL // (old_size + 4), old_size)
+    records = [b"new-%04d" % n + b"+" * (n - 8) for n in new_sizes]
+    roll_into_the_spare(store, directory, records)
+    expected = store.count
+    again = MessageStore(directory, segment_size=4 * SMALL)  # kill -9: no close
+    got = payloads_of(again)
+    assert again.count == expected == len(got)
+    assert got[-len(records) :] == records
+    assert not [p for p in got if p.startswith(b"old-") and int(p[4:8]) < acked]
+
+
+def test_push_many_runs_into_a_recycled_segment(tmp_path: Path) -> None:
+    directory = tmp_path / "q"
+    store = MessageStore(directory, segment_size=4 * SMALL)
+    fill_and_ack_first_segment(store, 60, 2500)
+    roll_into_the_spare(store, directory, [b"first" * 500])
+    run = [b"run-%d" % i + b"-" * 2500 for i in range(3)]
+    store.push_many(run)
+    expected = store.count
+    got = payloads_of(MessageStore(directory, segment_size=4 * SMALL))
+    assert len(got) == expected and got[-3:] == run
+
+
+def test_crash_between_payload_and_length_in_a_recycled_segment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directory = tmp_path / "q"
+    store = MessageStore(directory, segment_size=4 * SMALL)
+    acked = fill_and_ack_first_segment(store, 60, 3000)
+    roll_into_the_spare(store, directory, [b"n" * 3000])
+    expected = store.count
+    real_pwrite = os.pwrite
+
+    def payload_then_crash(fd: int, data: bytes, offset: int) -> int:
+        if len(data) == segment.LENGTH_SIZE:
+            raise KeyboardInterrupt("killed before the length")
+        return real_pwrite(fd, data, offset)
+
+    monkeypatch.setattr(os, "pwrite", payload_then_crash)
+    with pytest.raises(KeyboardInterrupt):
+        store.push(b"torn" * 750)
+    monkeypatch.undo()
+    got = payloads_of(MessageStore(directory, segment_size=4 * SMALL))
+    assert len(got) == expected and b"torn" * 750 not in got
+    assert not [p for p in got if p.startswith(b"old-") and int(p[4:8]) < acked]
 
 
 def test_a_failing_background_job_does_not_stop_the_thread(
