@@ -96,6 +96,10 @@ def deliver_batch(unsigned int channel, bytes ctag, unsigned long long first_tag
     cdef Py_ssize_t i, count = len(records), total = 0
     cdef bytes rec
     for i in range(count):
+        if type(records[i]) is not bytes:  # a store's held record (a view): rare
+            records = [r if type(r) is bytes else bytes(r) for r in records]
+            break
+    for i in range(count):
         rec = records[i]
         total += _framed_size(<const unsigned char*>PyBytes_AS_STRING(rec),
                               PyBytes_GET_SIZE(rec), ctag_len, chunk)

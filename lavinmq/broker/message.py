@@ -265,7 +265,7 @@ def deliver_batch(
     channel: int,
     ctag: bytes,
     first_tag: int,
-    records: list[bytes],
+    records: list[Record],
     redelivered: list[bool],
     frame_max: int,
 ) -> bytes:

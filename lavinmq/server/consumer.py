@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from lavinmq.amqp import spec
 from lavinmq.amqp.types import FieldTable
@@ -96,11 +96,10 @@ class Consumer:
                     )
                 )
         else:
-            # Only large records are ever views (a store's held record, the last one
-            # shifted); the compiled framing takes bytes.
-            smalls = cast("list[bytes]", records)
             conn.send(
-                deliver_batch(channel.number, self.ctag, first, smalls, redelivered, conn.frame_max)
+                deliver_batch(
+                    channel.number, self.ctag, first, records, redelivered, conn.frame_max
+                )
             )
         channel.stat_deliver += count
         if not self.no_ack:

@@ -369,3 +369,31 @@ def test_each_thread_reads_into_its_own_buffer() -> None:
     assert other and other[0][0] is not mine[0] and other[0][1].obj is not mine[1].obj
     with memoryview(mine[0]) as large:
         assert len(large) == READ_MAX and len(mine[1]) == READ_SIZE
+
+
+async def test_a_large_record_held_for_delivery_then_small_ones_in_the_same_read(
+    core: Broker,
+) -> None:
+    # The large one is delivered from memory (the store holds it: a view); the small ones
+    # published right after it end up in the same delivery run, framed by the compiled
+    # path, which must take the view too.
+    proto, transport = await connect(core)
+    _read(proto, marshal(1, commands.Queue.Declare(queue="mixed")))
+    _read(proto, marshal(1, commands.Basic.Consume(queue="mixed", no_ack=True)))
+    await settle()
+    transport.take()
+    large = method_frame(1, spec.BasicPublish(0, "", "mixed", False, False)) + b"".join(
+        content_frames(1, bytes(range(256)) * 1024, EMPTY, 131072)  # 256 KiB
+    )
+    _read(proto, marshal(2, commands.Channel.Open()))
+    await settle()
+    transport.take()
+    # Another channel: the small ones are another publish batch, so the large one is last
+    # in its own and held.
+    _read(proto, large + publish(2, "mixed", b"s1") + publish(2, "mixed", b"s2"))
+    await settle()
+    frames = parse(transport.take())
+    bodies = b"".join(v.value for _, v in frames if isinstance(v, ContentBody))
+    assert names(frames).count("Basic.Deliver") == 3
+    assert bodies == bytes(range(256)) * 1024 + b"s1s2"
+    assert not proto.closed

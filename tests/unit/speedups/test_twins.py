@@ -86,7 +86,7 @@ def test_parse_frames_twins_agree(
 )
 def test_encode_records_twins_agree(items: list[tuple[int, bytes]], ex: str, rk: str) -> None:
     er = message.shortstr(ex) + message.shortstr(rk)
-    contents: list[bytes] = []
+    contents: list[bytes | memoryview] = []
     for props, body in items:
         contents += [PROPS[props], body]
     assert cmessage.encode_records(er, contents, 1234) == message.encode_records_py(
@@ -112,5 +112,11 @@ def test_deliver_batch_twins_agree(
     flags = [r for _, _, r in items]
     ctag = message.shortstr("amq.ctag-x")
     assert cmessage.deliver_batch(channel, ctag, first, records, flags, frame_max) == (
+        message.deliver_batch_py(channel, ctag, first, records, flags, frame_max)
+    )
+    # A store's held records are views of their buffers: the same frames.
+    views: list[message.Record] = [memoryview(bytearray(r)) for r in records[::2]]
+    mixed = [views[i // 2] if i % 2 == 0 else r for i, r in enumerate(records)]
+    assert cmessage.deliver_batch(channel, ctag, first, mixed, flags, frame_max) == (
         message.deliver_batch_py(channel, ctag, first, records, flags, frame_max)
     )
