@@ -40,6 +40,7 @@ from lavinmq.amqp.errors import (
     UnexpectedFrame,
 )
 from lavinmq.amqp.events import (
+    Body,
     ContentReceived,
     Event,
     HeartbeatReceived,
@@ -347,7 +348,7 @@ class AMQPConnection(LargeBodies):
         channel: int,
         method: Method,
         properties: bytes,
-        body: bytes | memoryview,
+        body: Body,
         events: list[Event],
     ) -> None:
         if self.batch_publishes and method.INDEX == BASIC_PUBLISH:

@@ -50,21 +50,19 @@ def encode_records(bytes exchange_rk, list contents, long long timestamp=0):
     for i in range(0, count - 1, 2):
         props = contents[i]
         body = contents[i + 1]
+        plen = PyBytes_GET_SIZE(props)
         if type(body) is not bytes:  # a large body received into a RecordBuffer
             records.append(_encode_view(timestamp, exchange_rk, props, body))
-            if not persistent and PyBytes_GET_SIZE(props) >= 2 and props[0] & 0x10:
-                persistent = peek_delivery_mode(props) == 2
-            continue
-        plen = PyBytes_GET_SIZE(props)
-        blen = PyBytes_GET_SIZE(<bytes>body)
-        record = PyBytes_FromStringAndSize(NULL, 12 + er_len + plen + blen)
-        out = <unsigned char*>PyBytes_AS_STRING(record)
-        put64(out, <unsigned long long>timestamp)
-        memcpy(out + 8, er, er_len)
-        put32(out + 8 + er_len, <unsigned long long>plen)
-        memcpy(out + 12 + er_len, PyBytes_AS_STRING(props), plen)
-        memcpy(out + 12 + er_len + plen, PyBytes_AS_STRING(<bytes>body), blen)
-        records.append(record)
+        else:
+            blen = PyBytes_GET_SIZE(<bytes>body)
+            record = PyBytes_FromStringAndSize(NULL, 12 + er_len + plen + blen)
+            out = <unsigned char*>PyBytes_AS_STRING(record)
+            put64(out, <unsigned long long>timestamp)
+            memcpy(out + 8, er, er_len)
+            put32(out + 8 + er_len, <unsigned long long>plen)
+            memcpy(out + 12 + er_len, PyBytes_AS_STRING(props), plen)
+            memcpy(out + 12 + er_len + plen, PyBytes_AS_STRING(<bytes>body), blen)
+            records.append(record)
         if not persistent and plen >= 2 and (<unsigned char*>PyBytes_AS_STRING(props))[0] & 0x10:
             persistent = peek_delivery_mode(props) == 2
     return records, persistent

@@ -65,6 +65,10 @@ class ResourceAlarm:
     """
 
     reason: ClassVar[str]
+    _raised: ClassVar[str]
+    """The log line when the alarm goes on (``{value}``, ``{limit}``)."""
+    _cleared: ClassVar[str]
+    """The log line when it goes off again (``{value}``)."""
     __slots__ = ("_handle", "_limit", "_loop", "active", "interval", "publishers")
 
     def __init__(
@@ -101,10 +105,10 @@ class ResourceAlarm:
         limit = self._limit()
         breached = self._breached(value, limit)
         if breached != self.active:
-            log.log(
-                logging.WARNING if breached else logging.INFO,
-                self._describe(value, limit, breached),
-            )
+            if breached:
+                log.warning(self._raised.format(value=value, limit=limit))
+            else:
+                log.info(self._cleared.format(value=value))
             self._set(breached)
 
     def add_publisher(self, conn: Blockable) -> None:
@@ -134,9 +138,6 @@ class ResourceAlarm:
     def _breached(self, value: int, limit: int) -> bool:
         raise NotImplementedError
 
-    def _describe(self, value: int, limit: int, breached: bool) -> str:
-        raise NotImplementedError
-
 
 class DiskAlarm(ResourceAlarm):
     """Free disk space of the data directory's file system, read with ``statvfs``.
@@ -147,6 +148,10 @@ class DiskAlarm(ResourceAlarm):
     """
 
     reason = DISK_REASON
+    _raised = (
+        "free disk space {value} bytes is below the limit of {limit} bytes: blocking publishers"
+    )
+    _cleared = "free disk space {value} bytes is above the limit again: unblocking publishers"
     __slots__ = ("_path", "free", "statvfs")
 
     def __init__(
@@ -175,14 +180,6 @@ class DiskAlarm(ResourceAlarm):
     def _breached(self, value: int, limit: int) -> bool:
         return value < limit
 
-    def _describe(self, value: int, limit: int, breached: bool) -> str:
-        if breached:
-            return (
-                f"free disk space {value} bytes is below the limit of {limit} bytes: "
-                "blocking publishers"
-            )
-        return f"free disk space {value} bytes is above the limit again: unblocking publishers"
-
 
 class MemoryAlarm(ResourceAlarm):
     """The broker's resident memory (RSS), against ``memory_high_watermark``.
@@ -194,6 +191,10 @@ class MemoryAlarm(ResourceAlarm):
     """
 
     reason = MEMORY_REASON
+    _raised = (
+        "memory use {value} bytes is above the high watermark of {limit} bytes: blocking publishers"
+    )
+    _cleared = "memory use {value} bytes is below the high watermark again: unblocking publishers"
     # No __slots__: one per broker, and tests replace ``rss`` on the instance.
     used = 0
     """Resident bytes at the last check."""
@@ -205,14 +206,6 @@ class MemoryAlarm(ResourceAlarm):
 
     def _breached(self, value: int, limit: int) -> bool:
         return 0 < limit < value
-
-    def _describe(self, value: int, limit: int, breached: bool) -> str:
-        if breached:
-            return (
-                f"memory use {value} bytes is above the high watermark of {limit} bytes: "
-                "blocking publishers"
-            )
-        return f"memory use {value} bytes is below the high watermark again: unblocking publishers"
 
 
 @functools.cache

@@ -3,9 +3,10 @@
 Reads (see ``reading``): ``data_received`` feeds the codec and dispatches every event it
 returns (a read carrying hundreds of publishes is handled in one call). Writes: frames
 are appended to a list and written with one ``writelines`` at the end of the loop
-iteration (see ``broker.tick``). Backpressure: while the transport's buffer is over its high-water mark
-(``pause_writing``) this connection's consumers stop taking messages; publishers whose
-messages can't be drained are paused with ``pause_reading`` (see ``flow``).
+iteration (see ``broker.tick``). Backpressure: while the transport's buffer is over its
+high-water mark (``pause_writing``) this connection's consumers stop taking messages;
+publishers whose messages can't be drained are paused with ``pause_reading`` (see
+``flow``).
 """
 
 from __future__ import annotations
