@@ -157,8 +157,7 @@ class MessageStore(RecordWriter):
 
         That shift returns the record as it is instead of a copy read back from the
         segment (with 1 MiB records the copy was 7% of the broker's time). Only records of
-        ``HOLD_MIN`` bytes or more are held, up to ``HOLD_MAX`` bytes in all, and only
-        those in the write segment. The caller releases them with ``release_held`` as soon
+        ``HOLD_MIN`` bytes or more are held, up to ``HOLD_MAX`` bytes in all. The caller releases them with ``release_held`` as soon
         as they had their chance to be delivered: held records are memory the store
         otherwise never spends.
         """
@@ -168,8 +167,11 @@ class MessageStore(RecordWriter):
         for payload in reversed(payloads):
             n = len(payload)
             off -= LENGTH_SIZE + n
-            if off < HEADER_SIZE:
-                break  # pushed to an earlier segment
+            if off < HEADER_SIZE:  # pushed to the end of the segment before
+                seg -= 1
+                off = self._ends.get(seg, 0) - LENGTH_SIZE - n
+                if off < HEADER_SIZE:
+                    break
             if n >= HOLD_MIN and total + n <= HOLD_MAX:
                 held[(seg << 32) | off] = payload
                 total += n
