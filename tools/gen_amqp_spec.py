@@ -7,8 +7,9 @@ Usage: python tools/gen_amqp_spec.py [SPEC_JSON]   (default: tools/amqp-rabbitmq
 Each method becomes a plain slotted class with CLASS_ID/METHOD_ID/INDEX/NAME, FIELDS,
 SYNCHRONOUS and CONTENT class constants, an ``encode()`` returning the method frame payload
 (class id and method id included) and a ``decode(buf, offset)`` classmethod that reads the
-arguments after the class/method ids. Runs of fixed-size arguments are packed with one
-precompiled ``struct.Struct``; consecutive bits share one octet, as the spec requires.
+arguments after the class/method ids, which must end the buffer. Runs of fixed-size
+arguments are packed with one precompiled ``struct.Struct``; consecutive bits share one
+octet, as the spec requires.
 """
 
 from __future__ import annotations
@@ -240,8 +241,15 @@ class Emitter:
         return body
 
     def _decode_body(self, cname: str, args: list[tuple[str, str]]) -> list[str]:
+        # RabbitMQ refuses a method frame with bytes after the arguments: so do we.
+        check = [
+            "        if offset != len(buf):",
+            "            raise SyntaxError_(",
+            '                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"',
+            "            )",
+        ]
         if not args:
-            return ["        return cls()"]
+            return [*check, "        return cls()"]
         body: list[str] = []
         for tag, items in group_args(args):
             if tag == "fixed":
@@ -260,6 +268,7 @@ class Emitter:
                 n = items[0][0]
                 body.append(f"        {n}, offset = decode_{tag}(buf, offset)")
         kwargs = ", ".join(f"{n}" for n, _ in args)
+        body += check
         body.append(f"        return cls({kwargs})")
         return body
 
@@ -276,7 +285,8 @@ def generate_spec(spec: dict[str, Any]) -> str:
     return f'''{HEADER}"""AMQP 0-9-1 method classes (RabbitMQ flavour), generated from the JSON spec.
 
 ``encode()`` returns the method frame payload including class id and method id.
-``decode(buf, offset)`` reads the arguments that follow the class/method ids.
+``decode(buf, offset)`` reads the arguments that follow the class/method ids; they must
+end ``buf`` (SyntaxError_ otherwise).
 """
 
 from __future__ import annotations
@@ -284,6 +294,7 @@ from __future__ import annotations
 import struct
 from typing import Any, ClassVar
 
+from lavinmq.amqp.errors import SyntaxError_
 from lavinmq.amqp.types import (
     Buffer,
     FieldTable,
@@ -325,7 +336,12 @@ class Method:
 
     @classmethod
     def decode(cls, buf: Buffer, offset: int) -> Method:
-        """Decode the arguments starting at ``offset`` (after the class/method ids)."""
+        """Decode the arguments starting at ``offset`` (after the class/method ids).
+
+        Raises:
+            SyntaxError_: bytes follow the arguments, or a string or table is malformed.
+            struct.error, IndexError: the arguments are cut short.
+        """
         raise NotImplementedError
 
     def _values(self) -> tuple[Any, ...]:

@@ -2,7 +2,8 @@
 """AMQP 0-9-1 method classes (RabbitMQ flavour), generated from the JSON spec.
 
 ``encode()`` returns the method frame payload including class id and method id.
-``decode(buf, offset)`` reads the arguments that follow the class/method ids.
+``decode(buf, offset)`` reads the arguments that follow the class/method ids; they must
+end ``buf`` (SyntaxError_ otherwise).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import struct
 from typing import Any, ClassVar
 
+from lavinmq.amqp.errors import SyntaxError_
 from lavinmq.amqp.types import (
     Buffer,
     FieldTable,
@@ -123,7 +125,12 @@ class Method:
 
     @classmethod
     def decode(cls, buf: Buffer, offset: int) -> Method:
-        """Decode the arguments starting at ``offset`` (after the class/method ids)."""
+        """Decode the arguments starting at ``offset`` (after the class/method ids).
+
+        Raises:
+            SyntaxError_: bytes follow the arguments, or a string or table is malformed.
+            struct.error, IndexError: the arguments are cut short.
+        """
         raise NotImplementedError
 
     def _values(self) -> tuple[Any, ...]:
@@ -185,6 +192,10 @@ class ConnectionStart(Method):
         server_properties, offset = decode_table(buf, offset)
         mechanisms, offset = decode_longstr(buf, offset)
         locales, offset = decode_longstr(buf, offset)
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(version_major, version_minor, server_properties, mechanisms, locales)
 
 
@@ -228,6 +239,10 @@ class ConnectionStartOk(Method):
         mechanism, offset = decode_shortstr(buf, offset)
         response, offset = decode_longstr(buf, offset)
         locale, offset = decode_shortstr(buf, offset)
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(client_properties, mechanism, response, locale)
 
 
@@ -259,6 +274,10 @@ class ConnectionSecure(Method):
     @classmethod
     def decode(cls, buf: Buffer, offset: int) -> ConnectionSecure:
         challenge, offset = decode_longstr(buf, offset)
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(challenge)
 
 
@@ -290,6 +309,10 @@ class ConnectionSecureOk(Method):
     @classmethod
     def decode(cls, buf: Buffer, offset: int) -> ConnectionSecureOk:
         response, offset = decode_longstr(buf, offset)
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(response)
 
 
@@ -326,6 +349,10 @@ class ConnectionTune(Method):
     def decode(cls, buf: Buffer, offset: int) -> ConnectionTune:
         channel_max, frame_max, heartbeat = _S_HIH.unpack_from(buf, offset)
         offset += _S_HIH.size
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(channel_max, frame_max, heartbeat)
 
 
@@ -362,6 +389,10 @@ class ConnectionTuneOk(Method):
     def decode(cls, buf: Buffer, offset: int) -> ConnectionTuneOk:
         channel_max, frame_max, heartbeat = _S_HIH.unpack_from(buf, offset)
         offset += _S_HIH.size
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(channel_max, frame_max, heartbeat)
 
 
@@ -403,6 +434,10 @@ class ConnectionOpen(Method):
         bits = buf[offset]
         offset += 1
         insist = bool(bits & 0x01)
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(virtual_host, capabilities, insist)
 
 
@@ -434,6 +469,10 @@ class ConnectionOpenOk(Method):
     @classmethod
     def decode(cls, buf: Buffer, offset: int) -> ConnectionOpenOk:
         known_hosts, offset = decode_shortstr(buf, offset)
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(known_hosts)
 
 
@@ -477,6 +516,10 @@ class ConnectionClose(Method):
         reply_text, offset = decode_shortstr(buf, offset)
         class_id, method_id = _S_HH.unpack_from(buf, offset)
         offset += _S_HH.size
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(reply_code, reply_text, class_id, method_id)
 
 
@@ -499,6 +542,10 @@ class ConnectionCloseOk(Method):
 
     @classmethod
     def decode(cls, buf: Buffer, offset: int) -> ConnectionCloseOk:
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls()
 
 
@@ -530,6 +577,10 @@ class ConnectionBlocked(Method):
     @classmethod
     def decode(cls, buf: Buffer, offset: int) -> ConnectionBlocked:
         reason, offset = decode_shortstr(buf, offset)
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(reason)
 
 
@@ -552,6 +603,10 @@ class ConnectionUnblocked(Method):
 
     @classmethod
     def decode(cls, buf: Buffer, offset: int) -> ConnectionUnblocked:
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls()
 
 
@@ -587,6 +642,10 @@ class ConnectionUpdateSecret(Method):
     def decode(cls, buf: Buffer, offset: int) -> ConnectionUpdateSecret:
         new_secret, offset = decode_longstr(buf, offset)
         reason, offset = decode_shortstr(buf, offset)
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(new_secret, reason)
 
 
@@ -609,6 +668,10 @@ class ConnectionUpdateSecretOk(Method):
 
     @classmethod
     def decode(cls, buf: Buffer, offset: int) -> ConnectionUpdateSecretOk:
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls()
 
 
@@ -640,6 +703,10 @@ class ChannelOpen(Method):
     @classmethod
     def decode(cls, buf: Buffer, offset: int) -> ChannelOpen:
         out_of_band, offset = decode_shortstr(buf, offset)
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(out_of_band)
 
 
@@ -671,6 +738,10 @@ class ChannelOpenOk(Method):
     @classmethod
     def decode(cls, buf: Buffer, offset: int) -> ChannelOpenOk:
         channel_id, offset = decode_longstr(buf, offset)
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(channel_id)
 
 
@@ -704,6 +775,10 @@ class ChannelFlow(Method):
         bits = buf[offset]
         offset += 1
         active = bool(bits & 0x01)
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(active)
 
 
@@ -737,6 +812,10 @@ class ChannelFlowOk(Method):
         bits = buf[offset]
         offset += 1
         active = bool(bits & 0x01)
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(active)
 
 
@@ -780,6 +859,10 @@ class ChannelClose(Method):
         reply_text, offset = decode_shortstr(buf, offset)
         class_id, method_id = _S_HH.unpack_from(buf, offset)
         offset += _S_HH.size
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(reply_code, reply_text, class_id, method_id)
 
 
@@ -802,6 +885,10 @@ class ChannelCloseOk(Method):
 
     @classmethod
     def decode(cls, buf: Buffer, offset: int) -> ChannelCloseOk:
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls()
 
 
@@ -851,6 +938,10 @@ class AccessRequest(Method):
         active = bool(bits & 0x04)
         write = bool(bits & 0x08)
         read = bool(bits & 0x10)
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(realm, exclusive, passive, active, write, read)
 
 
@@ -883,6 +974,10 @@ class AccessRequestOk(Method):
     def decode(cls, buf: Buffer, offset: int) -> AccessRequestOk:
         ticket, = _S_H.unpack_from(buf, offset)
         offset += _S_H.size
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(ticket)
 
 
@@ -945,6 +1040,10 @@ class ExchangeDeclare(Method):
         internal = bool(bits & 0x08)
         nowait = bool(bits & 0x10)
         arguments, offset = decode_table(buf, offset)
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(ticket, exchange, type, passive, durable, auto_delete, internal, nowait, arguments)
 
 
@@ -967,6 +1066,10 @@ class ExchangeDeclareOk(Method):
 
     @classmethod
     def decode(cls, buf: Buffer, offset: int) -> ExchangeDeclareOk:
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls()
 
 
@@ -1012,6 +1115,10 @@ class ExchangeDelete(Method):
         offset += 1
         if_unused = bool(bits & 0x01)
         nowait = bool(bits & 0x02)
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(ticket, exchange, if_unused, nowait)
 
 
@@ -1034,6 +1141,10 @@ class ExchangeDeleteOk(Method):
 
     @classmethod
     def decode(cls, buf: Buffer, offset: int) -> ExchangeDeleteOk:
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls()
 
 
@@ -1088,6 +1199,10 @@ class ExchangeBind(Method):
         offset += 1
         nowait = bool(bits & 0x01)
         arguments, offset = decode_table(buf, offset)
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(ticket, destination, source, routing_key, nowait, arguments)
 
 
@@ -1110,6 +1225,10 @@ class ExchangeBindOk(Method):
 
     @classmethod
     def decode(cls, buf: Buffer, offset: int) -> ExchangeBindOk:
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls()
 
 
@@ -1164,6 +1283,10 @@ class ExchangeUnbind(Method):
         offset += 1
         nowait = bool(bits & 0x01)
         arguments, offset = decode_table(buf, offset)
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(ticket, destination, source, routing_key, nowait, arguments)
 
 
@@ -1186,6 +1309,10 @@ class ExchangeUnbindOk(Method):
 
     @classmethod
     def decode(cls, buf: Buffer, offset: int) -> ExchangeUnbindOk:
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls()
 
 
@@ -1244,6 +1371,10 @@ class QueueDeclare(Method):
         auto_delete = bool(bits & 0x08)
         nowait = bool(bits & 0x10)
         arguments, offset = decode_table(buf, offset)
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(ticket, queue, passive, durable, exclusive, auto_delete, nowait, arguments)
 
 
@@ -1282,6 +1413,10 @@ class QueueDeclareOk(Method):
         queue, offset = decode_shortstr(buf, offset)
         message_count, consumer_count = _S_II.unpack_from(buf, offset)
         offset += _S_II.size
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(queue, message_count, consumer_count)
 
 
@@ -1336,6 +1471,10 @@ class QueueBind(Method):
         offset += 1
         nowait = bool(bits & 0x01)
         arguments, offset = decode_table(buf, offset)
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(ticket, queue, exchange, routing_key, nowait, arguments)
 
 
@@ -1358,6 +1497,10 @@ class QueueBindOk(Method):
 
     @classmethod
     def decode(cls, buf: Buffer, offset: int) -> QueueBindOk:
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls()
 
 
@@ -1400,6 +1543,10 @@ class QueuePurge(Method):
         bits = buf[offset]
         offset += 1
         nowait = bool(bits & 0x01)
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(ticket, queue, nowait)
 
 
@@ -1432,6 +1579,10 @@ class QueuePurgeOk(Method):
     def decode(cls, buf: Buffer, offset: int) -> QueuePurgeOk:
         message_count, = _S_I.unpack_from(buf, offset)
         offset += _S_I.size
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(message_count)
 
 
@@ -1480,6 +1631,10 @@ class QueueDelete(Method):
         if_unused = bool(bits & 0x01)
         if_empty = bool(bits & 0x02)
         nowait = bool(bits & 0x04)
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(ticket, queue, if_unused, if_empty, nowait)
 
 
@@ -1512,6 +1667,10 @@ class QueueDeleteOk(Method):
     def decode(cls, buf: Buffer, offset: int) -> QueueDeleteOk:
         message_count, = _S_I.unpack_from(buf, offset)
         offset += _S_I.size
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(message_count)
 
 
@@ -1560,6 +1719,10 @@ class QueueUnbind(Method):
         exchange, offset = decode_shortstr(buf, offset)
         routing_key, offset = decode_shortstr(buf, offset)
         arguments, offset = decode_table(buf, offset)
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(ticket, queue, exchange, routing_key, arguments)
 
 
@@ -1582,6 +1745,10 @@ class QueueUnbindOk(Method):
 
     @classmethod
     def decode(cls, buf: Buffer, offset: int) -> QueueUnbindOk:
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls()
 
 
@@ -1622,6 +1789,10 @@ class BasicQos(Method):
         bits = buf[offset]
         offset += 1
         global_ = bool(bits & 0x01)
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(prefetch_size, prefetch_count, global_)
 
 
@@ -1644,6 +1815,10 @@ class BasicQosOk(Method):
 
     @classmethod
     def decode(cls, buf: Buffer, offset: int) -> BasicQosOk:
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls()
 
 
@@ -1703,6 +1878,10 @@ class BasicConsume(Method):
         exclusive = bool(bits & 0x04)
         nowait = bool(bits & 0x08)
         arguments, offset = decode_table(buf, offset)
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(ticket, queue, consumer_tag, no_local, no_ack, exclusive, nowait, arguments)
 
 
@@ -1734,6 +1913,10 @@ class BasicConsumeOk(Method):
     @classmethod
     def decode(cls, buf: Buffer, offset: int) -> BasicConsumeOk:
         consumer_tag, offset = decode_shortstr(buf, offset)
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(consumer_tag)
 
 
@@ -1771,6 +1954,10 @@ class BasicCancel(Method):
         bits = buf[offset]
         offset += 1
         nowait = bool(bits & 0x01)
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(consumer_tag, nowait)
 
 
@@ -1802,6 +1989,10 @@ class BasicCancelOk(Method):
     @classmethod
     def decode(cls, buf: Buffer, offset: int) -> BasicCancelOk:
         consumer_tag, offset = decode_shortstr(buf, offset)
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(consumer_tag)
 
 
@@ -1851,6 +2042,10 @@ class BasicPublish(Method):
         offset += 1
         mandatory = bool(bits & 0x01)
         immediate = bool(bits & 0x02)
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(ticket, exchange, routing_key, mandatory, immediate)
 
 
@@ -1895,6 +2090,10 @@ class BasicReturn(Method):
         reply_text, offset = decode_shortstr(buf, offset)
         exchange, offset = decode_shortstr(buf, offset)
         routing_key, offset = decode_shortstr(buf, offset)
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(reply_code, reply_text, exchange, routing_key)
 
 
@@ -1945,6 +2144,10 @@ class BasicDeliver(Method):
         redelivered = bool(bits & 0x01)
         exchange, offset = decode_shortstr(buf, offset)
         routing_key, offset = decode_shortstr(buf, offset)
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(consumer_tag, delivery_tag, redelivered, exchange, routing_key)
 
 
@@ -1987,6 +2190,10 @@ class BasicGet(Method):
         bits = buf[offset]
         offset += 1
         no_ack = bool(bits & 0x01)
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(ticket, queue, no_ack)
 
 
@@ -2038,6 +2245,10 @@ class BasicGetOk(Method):
         routing_key, offset = decode_shortstr(buf, offset)
         message_count, = _S_I.unpack_from(buf, offset)
         offset += _S_I.size
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(delivery_tag, redelivered, exchange, routing_key, message_count)
 
 
@@ -2069,6 +2280,10 @@ class BasicGetEmpty(Method):
     @classmethod
     def decode(cls, buf: Buffer, offset: int) -> BasicGetEmpty:
         cluster_id, offset = decode_shortstr(buf, offset)
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(cluster_id)
 
 
@@ -2107,6 +2322,10 @@ class BasicAck(Method):
         bits = buf[offset]
         offset += 1
         multiple = bool(bits & 0x01)
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(delivery_tag, multiple)
 
 
@@ -2145,6 +2364,10 @@ class BasicReject(Method):
         bits = buf[offset]
         offset += 1
         requeue = bool(bits & 0x01)
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(delivery_tag, requeue)
 
 
@@ -2178,6 +2401,10 @@ class BasicRecoverAsync(Method):
         bits = buf[offset]
         offset += 1
         requeue = bool(bits & 0x01)
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(requeue)
 
 
@@ -2211,6 +2438,10 @@ class BasicRecover(Method):
         bits = buf[offset]
         offset += 1
         requeue = bool(bits & 0x01)
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(requeue)
 
 
@@ -2233,6 +2464,10 @@ class BasicRecoverOk(Method):
 
     @classmethod
     def decode(cls, buf: Buffer, offset: int) -> BasicRecoverOk:
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls()
 
 
@@ -2274,6 +2509,10 @@ class BasicNack(Method):
         offset += 1
         multiple = bool(bits & 0x01)
         requeue = bool(bits & 0x02)
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(delivery_tag, multiple, requeue)
 
 
@@ -2296,6 +2535,10 @@ class TxSelect(Method):
 
     @classmethod
     def decode(cls, buf: Buffer, offset: int) -> TxSelect:
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls()
 
 
@@ -2318,6 +2561,10 @@ class TxSelectOk(Method):
 
     @classmethod
     def decode(cls, buf: Buffer, offset: int) -> TxSelectOk:
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls()
 
 
@@ -2340,6 +2587,10 @@ class TxCommit(Method):
 
     @classmethod
     def decode(cls, buf: Buffer, offset: int) -> TxCommit:
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls()
 
 
@@ -2362,6 +2613,10 @@ class TxCommitOk(Method):
 
     @classmethod
     def decode(cls, buf: Buffer, offset: int) -> TxCommitOk:
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls()
 
 
@@ -2384,6 +2639,10 @@ class TxRollback(Method):
 
     @classmethod
     def decode(cls, buf: Buffer, offset: int) -> TxRollback:
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls()
 
 
@@ -2406,6 +2665,10 @@ class TxRollbackOk(Method):
 
     @classmethod
     def decode(cls, buf: Buffer, offset: int) -> TxRollbackOk:
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls()
 
 
@@ -2439,6 +2702,10 @@ class ConfirmSelect(Method):
         bits = buf[offset]
         offset += 1
         nowait = bool(bits & 0x01)
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls(nowait)
 
 
@@ -2461,6 +2728,10 @@ class ConfirmSelectOk(Method):
 
     @classmethod
     def decode(cls, buf: Buffer, offset: int) -> ConfirmSelectOk:
+        if offset != len(buf):
+            raise SyntaxError_(
+                f"{len(buf) - offset} bytes after the arguments of {cls.NAME}"
+            )
         return cls()
 
 

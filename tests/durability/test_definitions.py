@@ -12,6 +12,7 @@ import pika
 import pika.exceptions
 import pytest
 
+from lavinmq.amqp import spec
 from lavinmq.broker import broker as broker_module
 from lavinmq.broker import definitions
 from lavinmq.storage import DefinitionsLog, dir_name
@@ -193,3 +194,28 @@ def test_definitions_log_is_compacted_periodically(
     finally:
         bt.stop()
     assert not bt.errors
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda args: args + b"\x00",  # a byte after the arguments
+        lambda args: args[:-5] + b"\x00\x00\x00\x09Z",  # the arguments table overruns
+        lambda args: args[:3],  # cut short
+    ],
+    ids=["trailing-byte", "bad-table", "truncated"],
+)
+def test_a_damaged_record_is_refused_with_value_error(damage: Callable[[bytes], bytes]) -> None:
+    """``load_definitions`` skips (and logs) records that raise ValueError: a damaged one
+    must not stop the broker from booting."""
+    frame = definitions.encode(_declare())
+    args = damage(frame[11:-1])
+    size = (4 + len(args)).to_bytes(4, "big")
+    damaged = frame[:3] + size + frame[7:11] + args + b"\xce"
+    assert definitions.decode(frame) == _declare()
+    with pytest.raises(ValueError, match="definitions log"):
+        definitions.decode(damaged)
+
+
+def _declare() -> spec.QueueDeclare:
+    return spec.QueueDeclare(queue="q", durable=True, arguments={"x-max-length": 1})

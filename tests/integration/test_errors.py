@@ -132,6 +132,12 @@ HARD_ERRORS: list[tuple[str, Send, int, tuple[int, int] | None]] = [
         (50, 10),
     ),
     (
+        "bytes-after-the-arguments",  # Basic.Qos: 7 bytes of arguments, then 2 more
+        _send_raw(raw_frame(1, 1, method_payload(60, 10, bytes(7) + b"xx"))),
+        502,
+        (60, 10),
+    ),
+    (
         "bad-properties",
         lambda c: c.send_bytes(
             frame.marshal(commands.Basic.Publish(routing_key="q"), 1)

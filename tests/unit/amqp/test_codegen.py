@@ -7,6 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from lavinmq.amqp.errors import SyntaxError_
+from lavinmq.amqp.spec import METHODS
+
 from .helpers import ROOT, SPEC_JSON
 
 GENERATOR = "tools/gen_amqp_spec.py"
@@ -53,3 +58,13 @@ def test_bits_are_packed_eight_to_an_octet() -> None:
         ("fixed", 1),
         ("bits", 1),
     ]
+
+
+def test_every_method_refuses_bytes_after_its_arguments() -> None:
+    """RabbitMQ closes the connection on such a frame; a lenient decoder would let a
+    client's framing bug (or a smuggled field) pass silently."""
+    for cls in METHODS.values():
+        args = cls().encode()[4:]
+        assert cls.decode(memoryview(args), 0) == cls()
+        with pytest.raises(SyntaxError_, match=f"1 bytes after the arguments of {cls.NAME}"):
+            cls.decode(memoryview(args + b"x"), 0)
