@@ -324,10 +324,7 @@ class VHost(RoutingMixin):
         )
         if auto_delete:  # a closure per queue is 200 bytes: only where it is needed
             q.on_last_consumer_gone(lambda: self._auto_delete(q))
-        q.policy = self.parameters.effective_policy(name, True, _queue_type(arguments))
-        q.operator_policy = self.parameters.effective_operator_policy(
-            name, True, _queue_type(arguments)
-        )
+        self._apply_queue_policies(q)
         self.queues[name] = q
         if durable and not exclusive and log_it:
             self._append(
@@ -387,16 +384,13 @@ class VHost(RoutingMixin):
 
     def apply_policies(self) -> None:
         """Point every queue's and exchange's ``policy`` at its effective policy."""
-        params = self.parameters
         for q in self.queues.values():
-            q.policy = params.effective_policy(q.name, True, _queue_type(q.arguments))
-            q.operator_policy = params.effective_operator_policy(
-                q.name, True, _queue_type(q.arguments)
-            )
+            self._apply_queue_policies(q)
         for ex in self.exchanges.values():
-            ex.policy = params.effective_policy(ex.name, False)
+            ex.policy = self.parameters.effective_policy(ex.name, False)
 
-
-def _queue_type(arguments: FieldTable) -> str:
-    kind = arguments.get("x-queue-type")
-    return kind if isinstance(kind, str) else "classic"
+    def _apply_queue_policies(self, q: Queue) -> None:
+        kind = q.arguments.get("x-queue-type")
+        kind = kind if isinstance(kind, str) else "classic"
+        q.policy = self.parameters.effective_policy(q.name, True, kind)
+        q.operator_policy = self.parameters.effective_operator_policy(q.name, True, kind)
