@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks import memory, roundtrip, throughput
+from benchmarks import churn, memory, roundtrip, throughput
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ BENCHMARKS: list[Benchmark] = [
     Benchmark("memory", memory.add_arguments, memory.run),
     Benchmark("throughput", throughput.add_arguments, throughput.run),
     Benchmark("roundtrip", roundtrip.add_arguments, roundtrip.run),
+    Benchmark("churn", churn.add_arguments, churn.run),
 ]
 
 
