@@ -97,6 +97,8 @@ class BatchPublishHandlers(PublishHandlers):
                 needs_sync = True
             if q.congested:
                 q.hold_publisher(conn)
+            elif q.ack_gated:
+                conn.read_less()
         return needs_sync
 
     def _return_all(self, er: bytes, contents: list[Body]) -> None:

@@ -129,6 +129,8 @@ class PublishHandlers(ChannelState):
                     needs_sync = True
                 if q.congested:
                     q.hold_publisher(self.conn)
+                elif q.ack_gated:
+                    self.conn.read_less()
         except StoreFullError as exc:
             self.store_full(exc)
             return None

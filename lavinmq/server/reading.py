@@ -38,6 +38,9 @@ READ_BUDGET: Final = 2 * READ_SIZE
 tick after them flushes the store and the deliveries; one read per tick was 15% slower
 with 16 KiB messages)."""
 READ_BUDGET_KEY: Final = "read-budget"
+READ_SHORT: Final = 32 * 1024
+"""What a publishing connection is read per loop iteration while a queue it publishes to
+waits for its consumers' acks (``read_less``)."""
 
 
 def _large_reads(view: memoryview) -> tuple[memoryview | BytesReadTarget, Callable[[int], bytes]]:
@@ -61,6 +64,7 @@ class _ReadBuffers(threading.local):
         # Anonymous memory: pages are only touched (and resident) once a read used them.
         shared = memoryview(mmap.mmap(-1, READ_MAX))
         self.small = shared[:READ_SIZE]
+        self.short = shared[:READ_SHORT]
         self.large, self.take_large = _large_reads(shared)
 
 
@@ -83,6 +87,7 @@ class Reading(asyncio.BufferedProtocol):
     _reading_paused_by: set[Any]
     _confirm_pending: dict[PublishHandlers, None]
     _small_view: memoryview
+    _reading_less: bool
     _large_buffer: memoryview | BytesReadTarget
     _take_large: Callable[[int], bytes]
 
@@ -90,6 +95,7 @@ class Reading(asyncio.BufferedProtocol):
         """Take this thread's read buffers (the protocol is made in its loop's thread)."""
         buffers = _buffers
         self._small_view = buffers.small
+        self._reading_less = False
         self._large_buffer, self._take_large = buffers.large, buffers.take_large
 
     # get_buffer and buffer_updated run once per read, and a client waiting for each
@@ -136,8 +142,25 @@ class Reading(asyncio.BufferedProtocol):
         self.broker.loop.call_soon(self._refill_read_budget)
 
     def _refill_read_budget(self) -> None:
-        self._read_budget = READ_BUDGET
+        if self._reading_less:  # still publishing to a queue that waits for acks
+            self._reading_less = False
+            self._read_budget = READ_SHORT
+        else:
+            self._small_view = _buffers.small
+            self._read_budget = READ_BUDGET
         self.resume_reading_for(READ_BUDGET_KEY)
+
+    def read_less(self) -> None:
+        """A queue this connection just published to has a backlog, and its consumers
+        can take no more until their own acks come back (prefetch): they get one round
+        trip per loop iteration, so keep the iterations short. This read is the last of
+        the iteration, and the next ones take ``READ_SHORT`` bytes each, until an
+        iteration's publishes no longer reach such a queue. With prefetch 1000 and an ack
+        per message, the consumer got 78k msgs/s while the publisher put in 1.1M;
+        reading less, 179k (RabbitMQ: 119k)."""
+        self._reading_less = True
+        self._small_view = _buffers.short
+        self._read_budget = 0
 
     def pause_reading_for(self, reason: Any) -> None:
         """Stop reading from the socket until every ``reason`` is released."""

@@ -49,6 +49,7 @@ class DeliveryMixin:
     _budget: int
     _plain: bool
     _flow_waiters: AbstractSet[Any]
+    ack_gated: bool
 
     def has_ready_consumer(self) -> bool:
         """Whether a message published now could be delivered at once (``immediate``)."""
@@ -196,8 +197,14 @@ class DeliveryMixin:
     # is up to 2 MiB of publishes) starves the consumers in this single-threaded loop.
 
     def _update_flow(self, busy: bool) -> None:
-        congested = busy or (
-            self.store.ready > FLOW_BACKLOG and any(c.write_blocked() for c in self._consumers)
+        backlog = self.store.ready > FLOW_BACKLOG
+        consumers = self._consumers
+        congested = busy or (backlog and any(c.write_blocked() for c in consumers))
+        # Consumers that can take no more until their own acks come back get one round
+        # trip per loop iteration: their publishers are read in short slices meanwhile
+        # (see Reading.read_less), else a publisher's 512 KiB per iteration starve them.
+        self.ack_gated = (
+            backlog and not congested and bool(consumers) and not any(c.ready() for c in consumers)
         )
         if congested == self.congested:
             return

@@ -70,6 +70,7 @@ class Queue(RulesMixin, DeliveryMixin):
         "_rr",
         "_scheduled",
         "_tick",
+        "ack_gated",
         "arguments",
         "auto_delete",
         "congested",
@@ -118,7 +119,7 @@ class Queue(RulesMixin, DeliveryMixin):
         self.store = self._open_store(directory, segment_size)
         self.unacked = 0
         self.deleted = False
-        self.congested = False
+        self.congested = self.ack_gated = False
         self.stat_publish = self.stat_deliver = self.stat_ack = 0
         self.stat_get = self.stat_redeliver = self.stat_reject = 0
         self._tick = tick
@@ -349,7 +350,7 @@ class Queue(RulesMixin, DeliveryMixin):
         if self.deleted:
             return
         self.deleted = True
-        self.congested = False
+        self.congested = self.ack_gated = False
         self._release_publishers()
         for handle in (self._expire_handle, self._expires_handle):
             if handle is not None:
