@@ -48,6 +48,7 @@ class DeliveryMixin:
     _scheduled: bool
     _budget: int
     _plain: bool
+    _in_runs: bool
     _flow_waiters: AbstractSet[Any]
     ack_gated: bool
 
@@ -67,7 +68,11 @@ class DeliveryMixin:
         if not self._consumers or self.deleted:
             store.release_held()
             return
-        if self._plain and len(self._consumers) == 1:
+        if self._in_runs and len(self._consumers) == 1:
+            if not self._plain and not self._expire_due():
+                self._scheduled = True  # more expired messages than one call takes
+                self._tick.call_soon(self._deliver_loop)
+                return
             delivered, byte_budget = self._deliver_batches(self._consumers[0])
         else:
             delivered, byte_budget = self._deliver_one_by_one()
@@ -162,6 +167,9 @@ class DeliveryMixin:
 
     def _deliverable(self, pos: int, record: bytes, redelivered: bool) -> bytes | None:
         """Apply TTL and delivery limit; None when the message was dropped instead."""
+        raise NotImplementedError
+
+    def _expire_due(self) -> bool:
         raise NotImplementedError
 
     def _ack_delivered(self, pos: int) -> None:

@@ -32,6 +32,10 @@ class PriorityQueue(Queue):
     def accepts_batches(self) -> bool:
         return False
 
+    def _fifo_rules(self) -> bool:
+        # Higher priorities overtake older messages: the head says nothing of the rest.
+        return super()._fifo_rules() and self.settings.message_ttl is None
+
     def publish(self, record: Record) -> bool:
         if not self._publish_checked(bytes(record)):
             return False

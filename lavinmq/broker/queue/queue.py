@@ -62,6 +62,7 @@ class Queue(RulesMixin, DeliveryMixin):
         "_flow_waiters",
         "_had_consumers",
         "_has_expiring",
+        "_in_runs",
         "_last_used",
         "_on_empty_consumers",
         "_operator_policy",
@@ -173,6 +174,7 @@ class Queue(RulesMixin, DeliveryMixin):
             getattr(self._operator_policy, "definition", None),
         )
         self._plain = self.settings.plain and not self._has_expiring
+        self._in_runs = self._plain or self._fifo_rules()
         if self._expire_handle is not None:
             self._expire_handle.cancel()
             self._expire_handle = None
@@ -187,7 +189,7 @@ class Queue(RulesMixin, DeliveryMixin):
         """A message with an ``expiration`` property is about to be published here."""
         if not self._has_expiring:
             self._has_expiring = True
-            self._plain = False
+            self._plain = self._in_runs = False
 
     # -- publishing ---------------------------------------------------------------------
 
@@ -214,8 +216,9 @@ class Queue(RulesMixin, DeliveryMixin):
 
     @property
     def accepts_batches(self) -> bool:
-        """Whether publish_many may be used (no per-message rule to enforce)."""
-        return self._plain
+        """Whether publish_many may be used: no rule to enforce per message on publish
+        (length limits are; TTL, dead-lettering and the rest act later)."""
+        return self._plain or not self.settings.has_limits
 
     def publish_many(self, records: list[Record]) -> None:
         """Append records that all passed the same routing (the batched publish path)."""
@@ -223,6 +226,8 @@ class Queue(RulesMixin, DeliveryMixin):
         self.stat_publish += len(records)
         if len(records[-1]) >= HOLD_MIN and self._consumers:
             self.store.hold_pushed(records)  # delivered from memory, not read back
+        if not self._plain and (self.settings.message_ttl is not None or self._has_expiring):
+            self._schedule_expiry()
         if self._consumers and not self._scheduled:
             self._scheduled = True
             self._tick.call_soon(self._deliver_loop)

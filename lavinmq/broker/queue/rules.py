@@ -130,19 +130,32 @@ class RulesMixin:
         self._expire_handle = None
         if self.deleted:
             return
+        self._expire_due()
+        self._tick.store_dirty(self.store)
+        self._schedule_expiry()
+
+    def _expire_due(self) -> bool:
+        """Expire the messages at the head that are past their time, up to
+        ``EXPIRE_BATCH``; True when the head is now one that is not (or none is left)."""
         store = self.store
         now = now_ms()
         for _ in range(EXPIRE_BATCH):
             item = store.peek()
             if item is None:
-                break
+                return True
             at = self._expires_at(item[1])
             if at is None or at > now:
-                break
+                return True
             store.shift()
             self._expire(item[0], item[1])
-        self._tick.store_dirty(store)
-        self._schedule_expiry()
+        return False
+
+    def _fifo_rules(self) -> bool:
+        """Whether messages become undeliverable in queue order only: no per-message
+        ``expiration`` and no delivery limit (queue TTL expires the oldest first). Then
+        once the head is not expired none behind it is, and deliveries go out in runs
+        (``DeliveryMixin._deliver_batches``) instead of checked one by one."""
+        return not self._has_expiring and self.settings.delivery_limit is None
 
     def _expire(self, pos: int, record: bytes) -> None:
         self._dead_letter(record, EXPIRED)
