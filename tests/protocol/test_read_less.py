@@ -5,9 +5,11 @@ handing in 512 KiB per loop iteration."""
 
 from __future__ import annotations
 
+import pytest
 from pamqp import commands
 
 from lavinmq.broker.broker import Broker
+from lavinmq.broker.queue import delivery
 from lavinmq.broker.queue.delivery import FLOW_BACKLOG
 from lavinmq.server.reading import READ_SHORT, READ_SIZE
 from tests.protocol.helpers import connect, marshal, publish, settle
@@ -75,3 +77,25 @@ async def test_no_ack_consumers_and_queues_without_backlog_do_not_gate(core: Bro
     assert not queue.ack_gated
     producer.data_received(burst(10))
     assert len(producer.get_buffer(-1)) == READ_SIZE
+
+
+async def test_a_basic_get_poller_gates_publishers_while_it_polls(
+    core: Broker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    poller, _ = await connect(core)
+    poller.data_received(marshal(1, commands.Queue.Declare(queue="gated")))
+    producer, _ = await connect(core)
+    await settle()
+    producer.data_received(burst(BACKLOG))
+    await settle()
+    queue = core.vhosts["/"].queues["gated"]
+    assert not queue.ack_gated, "nobody takes messages yet"
+    poller.data_received(marshal(1, commands.Basic.Get(queue="gated", no_ack=True)))
+    await settle()
+    assert queue.ack_gated
+    producer.data_received(burst(10))
+    assert len(producer.get_buffer(-1)) == READ_SHORT
+    await settle()
+    monkeypatch.setattr(delivery, "POLL_IDLE", 0.0)  # the poller went quiet
+    producer.data_received(burst(1))
+    assert not queue.ack_gated

@@ -10,6 +10,7 @@ limit, single active consumer) in ``_deliver_checked``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from lavinmq.storage import MessageStore
 
 FLOW_BACKLOG = 1024
+POLL_IDLE = 0.1
+"""Seconds without a Basic.Get after which a queue no longer counts as polled."""
 BATCH = 256
 BYTE_BUDGET = 4 * 1024 * 1024
 """Bytes a delivery loop may frame per event-loop iteration (bounds memory per tick)."""
@@ -51,6 +54,7 @@ class DeliveryMixin:
     _in_runs: bool
     _flow_waiters: AbstractSet[Any]
     ack_gated: bool
+    _last_used: float
 
     def has_ready_consumer(self) -> bool:
         """Whether a message published now could be delivered at once (``immediate``)."""
@@ -219,6 +223,18 @@ class DeliveryMixin:
         self.congested = congested
         if not congested:
             self._release_publishers()
+
+    def _polled(self) -> None:
+        """A Basic.Get: a poller gets one message per round trip, like consumers waiting
+        for their acks, so a backlog gates the queue's publishers the same way."""
+        if not self._consumers and self.store.ready > FLOW_BACKLOG:
+            self.ack_gated = True
+
+    def _forget_poller(self) -> None:
+        """Publishing to a polled queue: it stops gating ``POLL_IDLE`` seconds after the
+        last Basic.Get (``_last_used``)."""
+        if time.monotonic() - self._last_used > POLL_IDLE:
+            self.ack_gated = False
 
     def hold_publisher(self, publisher: Any) -> None:
         """Pause reading ``publisher`` (a connection) until this queue catches up."""

@@ -40,6 +40,19 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+_clock = 0.0
+
+
+def coarse_monotonic() -> float:
+    """``time.monotonic()`` to the millisecond: queues created in the same millisecond
+    share one float object (24 bytes each for 100,000 idle queues otherwise)."""
+    global _clock
+    now = time.monotonic()
+    if now - _clock >= 0.001:
+        _clock = now
+    return _clock
+
+
 class RulesMixin:
     """The rule-enforcing paths of a Queue (state lives in Queue.__slots__)."""
 
