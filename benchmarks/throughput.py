@@ -28,7 +28,8 @@ PERF = [sys.executable, "-m", "lavinmqperf", "throughput"]
 QUEUES_10 = ["--queue-pattern", "perf-test-%", "--queue-pattern-to", "10"]
 FANOUT_10 = ["-e", "amq.fanout", "--queue-pattern", "fanout-%", "--queue-pattern-to", "10"]
 TOPIC = ["-e", "amq.topic", "-u", "topic-perf", "-k", "perf.test.key"]
-BENCH_QUEUES = ["perf-test", "topic-perf", "topic-other", "nowhere"]
+TTL_QUEUE = ["--queue-args", '{"x-message-ttl": 60000}', "-u", "ttl-perf"]
+BENCH_QUEUES = ["perf-test", "topic-perf", "topic-other", "nowhere", "ttl-perf"]
 BENCH_QUEUES += [f"perf-test-{i}" for i in range(1, 11)] + [f"fanout-{i}" for i in range(1, 11)]
 
 
@@ -67,6 +68,9 @@ TARGETS = [
     Target("publish only (queue, no consumer)", ["-x", "1", "-y", "0"], setup=publish_only_setup),
     Target("publish only, unroutable (dropped)", ["-x", "1", "-y", "0", "-u", "nowhere"]),
     Target("persistent, durable queue, confirms (-p -c 1000)", ["-x", "1", "-y", "1", "-p", "-c", "1000"]),
+    Target("consumer acks each message, prefetch 1000 (-a 1 -P 1000)", ["-x", "1", "-y", "1", "-a", "1", "-P", "1000"]),
+    Target("queue with a message TTL (x-message-ttl)", ["-x", "1", "-y", "1", *TTL_QUEUE]),
+    Target("Basic.Get polling, ack each (-g -a 1)", ["-x", "1", "-y", "1", "-g", "-a", "1"]),
     Target("10 pubs + 10 cons on 10 queues", ["-x", "10", "-y", "10", *QUEUES_10]),
     Target("fanout to 10 queues (1 pub)", ["-x", "1", "-y", "10", *FANOUT_10]),
     Target("topic exchange, 10,000 bindings", ["-x", "1", "-y", "1", *TOPIC], setup=topic_setup),
