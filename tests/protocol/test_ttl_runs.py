@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from pamqp import commands
 from pamqp.body import ContentBody
 
 from lavinmq.broker.broker import Broker
 from lavinmq.broker.queue.queue import Queue
+from lavinmq.storage import MessageStore
 from tests.protocol.helpers import connect, marshal, parse, publish, settle
 
 TTL = 50
@@ -88,3 +90,21 @@ async def test_a_priority_queue_with_ttl_checks_every_message(core: Broker) -> N
     await settle(5)
     assert bodies(transport.take()) == [b"high"]
     assert queue.message_count == 0
+
+
+async def test_without_ttl_the_head_is_not_peeked(
+    core: Broker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A queue with rules but no TTL (here single active consumer) delivers in runs
+    too, without reading its head for an expiry check (a copy of the record each
+    delivery loop)."""
+    proto, transport = await connect(core)
+    proto.data_received(
+        marshal(1, commands.Queue.Declare(queue="dl", arguments={"x-single-active-consumer": True}))
+    )
+    await settle()
+    monkeypatch.setattr(MessageStore, "peek", lambda self: pytest.fail("peeked"))
+    proto.data_received(b"".join(publish(1, "dl", b"m%d" % i) for i in range(20)))
+    proto.data_received(marshal(1, commands.Basic.Consume(queue="dl", no_ack=True)))
+    await settle(5)
+    assert bodies(transport.take()) == [b"m%d" % i for i in range(20)]

@@ -150,6 +150,8 @@ class RulesMixin:
     def _expire_due(self) -> bool:
         """Expire the messages at the head that are past their time, up to
         ``EXPIRE_BATCH``; True when the head is now one that is not (or none is left)."""
+        if self.settings.message_ttl is None and not self._has_expiring:
+            return True  # nothing expires (peeking would copy the head for nothing)
         store = self.store
         now = now_ms()
         for _ in range(EXPIRE_BATCH):
