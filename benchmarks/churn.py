@@ -15,8 +15,7 @@ from collections.abc import Callable
 
 import orjson
 
-from benchmarks.brokers import BrokerUnderTest, LavinMQPy, RabbitMQ
-from benchmarks.throughput import ensure_rabbitmq
+from benchmarks.throughput import brokers_to_measure
 
 COMMANDS = ("connection-churn", "channel-churn", "consumer-churn", "queue-churn", "bind-churn")
 
@@ -34,22 +33,18 @@ def measure(command: str, port: int, seconds: float) -> dict[str, float]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("churn")
-    group.add_argument("--churn-runs", type=int, default=3, help="runs per broker (default 3)")
-    group.add_argument(
-        "--churn-seconds", type=float, default=3.0, help="seconds per operation (default 3)"
-    )
+    for flag, kind, default, what in (
+        ("--churn-runs", int, 3, "runs per broker"),
+        ("--churn-seconds", float, 3.0, "seconds per operation"),
+    ):
+        group.add_argument(flag, type=kind, default=default, help=f"{what} (default {default})")
 
 
 def run(args: argparse.Namespace, log: Callable[[str], None]) -> str:
     """Every churn command on both brokers, alternating run by run; the Markdown section."""
-    runs, seconds = args.churn_runs, args.churn_seconds
-    if getattr(args, "quick", False):
-        runs, seconds = 1, 0.5
-    brokers: list[BrokerUnderTest] = [LavinMQPy(http=False)]
-    names = ["lavinmq-py"]
-    if getattr(args, "rabbitmq", "auto") != "no" and ensure_rabbitmq(log):
-        brokers.append(RabbitMQ())
-        names.append(f"RabbitMQ {RabbitMQ.installed_version()}")
+    quick = getattr(args, "quick", False)
+    runs, seconds = (1, 0.5) if quick else (args.churn_runs, args.churn_seconds)
+    brokers, names = brokers_to_measure(args, log)
     rates: dict[str, dict[str, list[float]]] = {}  # operation -> broker -> runs
     try:
         for broker in brokers:

@@ -311,15 +311,24 @@ def ensure_rabbitmq(log: Callable[[str], None]) -> bool:
     return RabbitMQ.available()
 
 
-def run(args: argparse.Namespace, log: Callable[[str], None]) -> str:
-    """Measure every target on both brokers; return the Markdown section."""
-    if getattr(args, "quick", False):
-        args.throughput_runs, args.throughput_seconds = 1, 2.0
+def brokers_to_measure(
+    args: argparse.Namespace, log: Callable[[str], None]
+) -> tuple[list[BrokerUnderTest], list[str]]:
+    """Our broker, and RabbitMQ unless ``--rabbitmq no`` (installed when missing); their
+    names for table headers."""
     brokers: list[BrokerUnderTest] = [LavinMQPy(http=False)]
     names = ["lavinmq-py"]
     if getattr(args, "rabbitmq", "auto") != "no" and ensure_rabbitmq(log):
         brokers.append(RabbitMQ())
         names.append(f"RabbitMQ {RabbitMQ.installed_version()}")
+    return brokers, names
+
+
+def run(args: argparse.Namespace, log: Callable[[str], None]) -> str:
+    """Measure every target on both brokers; return the Markdown section."""
+    if getattr(args, "quick", False):
+        args.throughput_runs, args.throughput_seconds = 1, 2.0
+    brokers, names = brokers_to_measure(args, log)
     results: list[dict[str, Cell | str]] = []
     targets = [t for t in TARGETS if not args.throughput_targets or any(
         word.lower() in t.label.lower() for word in args.throughput_targets)]  # fmt: skip

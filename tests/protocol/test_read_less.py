@@ -11,8 +11,9 @@ from pamqp import commands
 from lavinmq.broker.broker import Broker
 from lavinmq.broker.queue import delivery
 from lavinmq.broker.queue.delivery import FLOW_BACKLOG
+from lavinmq.server.protocol import AMQPProtocol
 from lavinmq.server.reading import READ_SHORT, READ_SIZE
-from tests.protocol.helpers import connect, marshal, publish, settle
+from tests.protocol.helpers import MockTransport, connect, marshal, publish, settle
 
 BACKLOG = FLOW_BACKLOG + 100
 
@@ -21,16 +22,22 @@ def burst(count: int) -> bytes:
     return b"".join(publish(1, "gated", b"m") for _ in range(count))
 
 
-async def test_publisher_reads_less_while_consumers_wait_for_acks(core: Broker) -> None:
-    consumer, ctransport = await connect(core)
+async def prefetch_consumer(core: Broker, no_ack: bool) -> tuple[AMQPProtocol, MockTransport]:
+    """A connection consuming queue ``gated`` with prefetch 10."""
+    consumer, transport = await connect(core)
     consumer.data_received(
         marshal(
             1,
             commands.Queue.Declare(queue="gated"),
             commands.Basic.Qos(prefetch_count=10),
-            commands.Basic.Consume(queue="gated"),
+            commands.Basic.Consume(queue="gated", no_ack=no_ack),
         )
     )
+    return consumer, transport
+
+
+async def test_publisher_reads_less_while_consumers_wait_for_acks(core: Broker) -> None:
+    consumer, ctransport = await prefetch_consumer(core, no_ack=False)
     producer, ptransport = await connect(core)
     await settle()
     queue = core.vhosts["/"].queues["gated"]
@@ -60,15 +67,7 @@ async def test_publisher_reads_less_while_consumers_wait_for_acks(core: Broker) 
 
 
 async def test_no_ack_consumers_and_queues_without_backlog_do_not_gate(core: Broker) -> None:
-    consumer, _ = await connect(core)
-    consumer.data_received(
-        marshal(
-            1,
-            commands.Queue.Declare(queue="gated"),
-            commands.Basic.Qos(prefetch_count=10),
-            commands.Basic.Consume(queue="gated", no_ack=True),
-        )
-    )
+    await prefetch_consumer(core, no_ack=True)
     producer, _ = await connect(core)
     await settle()
     producer.data_received(burst(BACKLOG))
