@@ -157,9 +157,10 @@ class MessageStore(RecordWriter):
 
         That shift returns the record as it is instead of a copy read back from the
         segment (with 1 MiB records the copy was 7% of the broker's time). Only records of
-        ``HOLD_MIN`` bytes or more are held, up to ``HOLD_MAX`` bytes in all. The caller releases them with ``release_held`` as soon
-        as they had their chance to be delivered: held records are memory the store
-        otherwise never spends.
+        ``HOLD_MIN`` bytes or more are held, up to ``HOLD_MAX`` bytes in all, also those
+        that went to the end of the segment before a roll. The caller releases them with
+        ``release_held`` as soon as they had their chance to be delivered: held records
+        are memory the store otherwise never spends.
         """
         held = self._held or {}
         total = sum(map(len, held.values()))

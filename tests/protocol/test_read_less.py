@@ -78,11 +78,12 @@ async def test_no_ack_consumers_and_queues_without_backlog_do_not_gate(core: Bro
     assert len(producer.get_buffer(-1)) == READ_SIZE
 
 
+@pytest.mark.parametrize("arguments", [{}, {"x-message-ttl": 60000}], ids=["plain", "ttl"])
 async def test_a_basic_get_poller_gates_publishers_while_it_polls(
-    core: Broker, monkeypatch: pytest.MonkeyPatch
+    core: Broker, monkeypatch: pytest.MonkeyPatch, arguments: dict[str, int]
 ) -> None:
     poller, _ = await connect(core)
-    poller.data_received(marshal(1, commands.Queue.Declare(queue="gated")))
+    poller.data_received(marshal(1, commands.Queue.Declare(queue="gated", arguments=arguments)))
     producer, _ = await connect(core)
     await settle()
     producer.data_received(burst(BACKLOG))

@@ -184,8 +184,6 @@ class Queue(RulesMixin, DeliveryMixin):
         if self._plain:
             self.store.push(record)
             self.stat_publish += 1
-            if self.ack_gated and not self._consumers:
-                self._forget_poller()
             if len(record) >= HOLD_MIN and self._consumers:
                 self.store.hold_pushed((record,))  # delivered from memory, not read back
         elif not self._publish_checked(bytes(record)):  # the rules read it as bytes
@@ -194,6 +192,10 @@ class Queue(RulesMixin, DeliveryMixin):
         return True
 
     def _schedule_after_publish(self) -> None:
+        """After a store: deliver, and let a polled queue stop gating its publishers once
+        its poller went quiet (on every publish path, with rules or without)."""
+        if self.ack_gated and not self._consumers:
+            self._forget_poller()
         if self._consumers and not self._scheduled:
             self._scheduled = True
             self._tick.call_soon(self._deliver_loop)
@@ -212,15 +214,11 @@ class Queue(RulesMixin, DeliveryMixin):
         """Append records that all passed the same routing (the batched publish path)."""
         self.store.push_many(records)
         self.stat_publish += len(records)
-        if self.ack_gated and not self._consumers:
-            self._forget_poller()
         if len(records[-1]) >= HOLD_MIN and self._consumers:
             self.store.hold_pushed(records)  # delivered from memory, not read back
         if not self._plain and (self.settings.message_ttl is not None or self._has_expiring):
             self._schedule_expiry()
-        if self._consumers and not self._scheduled:
-            self._scheduled = True
-            self._tick.call_soon(self._deliver_loop)
+        self._schedule_after_publish()
 
     def request_sync(self) -> None:
         """The last publish must be fdatasync'ed before it is confirmed."""
