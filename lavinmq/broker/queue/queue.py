@@ -21,7 +21,13 @@ from lavinmq.amqp.types import FieldTable
 from lavinmq.broker.interfaces import DeliveryTarget
 from lavinmq.broker.message import Record
 from lavinmq.broker.queue.delivery import NO_WAITERS, DeliveryMixin
-from lavinmq.broker.queue.rules import NO_COUNTS, RulesMixin, coarse_monotonic
+from lavinmq.broker.queue.rules import (
+    EXPIRY_MESSAGES,
+    EXPIRY_QUEUE_TTL,
+    NO_COUNTS,
+    RulesMixin,
+    coarse_monotonic,
+)
 from lavinmq.broker.queue.settings import QueueSettings, resolve
 from lavinmq.storage import MessageStore
 from lavinmq.storage.message_store import HOLD_MIN
@@ -45,9 +51,9 @@ class Queue(RulesMixin, DeliveryMixin):
         "_delivery_counts",
         "_expire_handle",
         "_expires_handle",
+        "_expiry",
         "_flow_waiters",
         "_had_consumers",
-        "_has_expiring",
         "_in_runs",
         "_last_used",
         "_on_empty_consumers",
@@ -119,7 +125,7 @@ class Queue(RulesMixin, DeliveryMixin):
         self._budget = budget
         self._policy: Any = None
         self._operator_policy: Any = None
-        self._has_expiring = False
+        self._expiry = 0
         self._delivery_counts: dict[int, int] = NO_COUNTS
         self._expire_handle: asyncio.TimerHandle | None = None
         self._expires_handle: asyncio.TimerHandle | None = None
@@ -159,12 +165,14 @@ class Queue(RulesMixin, DeliveryMixin):
             getattr(self._policy, "definition", None),
             getattr(self._operator_policy, "definition", None),
         )
-        self._plain = self.settings.plain and not self._has_expiring
+        has_ttl = self.settings.message_ttl is not None
+        self._expiry = self._expiry & EXPIRY_MESSAGES | (EXPIRY_QUEUE_TTL if has_ttl else 0)
+        self._plain = self.settings.plain and not self._expiry
         self._in_runs = self._plain or self._fifo_rules()
         if self._expire_handle is not None:
             self._expire_handle.cancel()
             self._expire_handle = None
-        if self.settings.message_ttl is not None or self._has_expiring:
+        if self._expiry:
             self._schedule_expiry()
         if self.settings.has_limits:
             self._drop_overflow()
@@ -173,8 +181,8 @@ class Queue(RulesMixin, DeliveryMixin):
 
     def mark_expiring(self) -> None:
         """A message with an ``expiration`` property is about to be published here."""
-        if not self._has_expiring:
-            self._has_expiring = True
+        if not self._expiry & EXPIRY_MESSAGES:
+            self._expiry |= EXPIRY_MESSAGES
             self._plain = self._in_runs = False
 
     # -- publishing ---------------------------------------------------------------------
@@ -216,7 +224,7 @@ class Queue(RulesMixin, DeliveryMixin):
         self.stat_publish += len(records)
         if len(records[-1]) >= HOLD_MIN and self._consumers:
             self.store.hold_pushed(records)  # delivered from memory, not read back
-        if not self._plain and (self.settings.message_ttl is not None or self._has_expiring):
+        if self._expiry:
             self._schedule_expiry()
         self._schedule_after_publish()
 

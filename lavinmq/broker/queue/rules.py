@@ -33,6 +33,10 @@ if TYPE_CHECKING:
     from lavinmq.broker.vhost import VHost
     from lavinmq.storage import MessageStore
 
+EXPIRY_MESSAGES = 1
+"""A ``Queue._expiry`` bit: messages with an ``expiration`` property were published."""
+EXPIRY_QUEUE_TTL = 2
+"""A ``Queue._expiry`` bit: a queue message TTL applies."""
 EXPIRE_BATCH = 1000
 
 
@@ -67,7 +71,9 @@ class RulesMixin:
     vhost: VHost | None
     _tick: Tick
     _consumers: tuple[Any, ...]
-    _has_expiring: bool
+    _expiry: int
+    """``EXPIRY_*`` bits, 0 when nothing here can expire (one slot for both: every slot
+    is paid by each of thousands of idle queues)."""
     _delivery_counts: dict[int, int]
     _expire_handle: asyncio.TimerHandle | None
     _expires_handle: asyncio.TimerHandle | None
@@ -85,7 +91,7 @@ class RulesMixin:
         self.stat_publish += 1
         if s.has_limits:
             self._drop_overflow()
-        if s.message_ttl is not None or self._has_expiring:
+        if self._expiry:
             self._schedule_expiry()
         return True
 
@@ -150,7 +156,7 @@ class RulesMixin:
     def _expire_due(self) -> bool:
         """Expire the messages at the head that are past their time, up to
         ``EXPIRE_BATCH``; True when the head is now one that is not (or none is left)."""
-        if self.settings.message_ttl is None and not self._has_expiring:
+        if not self._expiry:
             return True  # nothing expires (peeking would copy the head for nothing)
         store = self.store
         now = now_ms()
@@ -170,7 +176,7 @@ class RulesMixin:
         ``expiration`` and no delivery limit (queue TTL expires the oldest first). Then
         once the head is not expired none behind it is, and deliveries go out in runs
         (``DeliveryMixin._deliver_batches``) instead of checked one by one."""
-        return not self._has_expiring and self.settings.delivery_limit is None
+        return not self._expiry & EXPIRY_MESSAGES and self.settings.delivery_limit is None
 
     def _expire(self, pos: int, record: bytes) -> None:
         self._dead_letter(record, EXPIRED)
@@ -181,7 +187,7 @@ class RulesMixin:
 
     def _deliverable(self, pos: int, record: bytes, redelivered: bool) -> bytes | None:
         """Apply TTL and the delivery limit to a shifted message; None when dropped."""
-        if self.settings.message_ttl is not None or self._has_expiring:
+        if self._expiry:
             at = self._expires_at(record)
             if at is not None and now_ms() >= at:
                 self._expire(pos, record)
