@@ -48,6 +48,7 @@ from lavinmq.amqp.events import (
     ProtocolHeaderReceived,
     PublishBatch,
 )
+from lavinmq.amqp.frames import decode_arguments
 from lavinmq.amqp.large_body import LargeBodies, Partial
 from lavinmq.amqp.properties import EMPTY, validate
 from lavinmq.amqp.spec import METHODS, Method
@@ -266,27 +267,15 @@ class AMQPConnection(LargeBodies):
             if raw == self._last_publish and self._last_publish_method is not None:
                 self._partials[channel] = Partial(self._last_publish_method)
                 return
-            method = self._decode(cls, data, start, end)
+            method = decode_arguments(cls, memoryview(data)[start + 4 : end])
             self._last_publish, self._last_publish_method = raw, method
             self._partials[channel] = Partial(method)
             return
-        method = self._decode(cls, data, start, end)
+        method = decode_arguments(cls, memoryview(data)[start + 4 : end])
         if cls.CONTENT:
             self._partials[channel] = Partial(method)
         else:
             events.append(MethodReceived(channel, method))
-
-    @staticmethod
-    def _decode(cls: type[Method], data: bytes, start: int, end: int) -> Method:
-        try:
-            return cls.decode(memoryview(data)[start + 4 : end], 0)
-        except SyntaxError_ as exc:
-            exc.with_method(cls.CLASS_ID, cls.METHOD_ID)
-            raise
-        except (struct.error, IndexError, ValueError) as exc:
-            raise SyntaxError_(f"malformed {cls.NAME}").with_method(
-                cls.CLASS_ID, cls.METHOD_ID
-            ) from exc
 
     def _header(self, channel: int, data: bytes, start: int, end: int, events: list[Event]) -> None:
         if channel in self._discarding:

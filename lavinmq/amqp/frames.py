@@ -1,4 +1,4 @@
-"""Frame encoding: method, content (header + body) and heartbeat frames.
+"""Frame encoding: method, content (header + body) and heartbeat frames; method decoding.
 
 A frame is ``type:octet channel:short size:long payload frame-end(0xCE)``.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 import struct
 
 from lavinmq.amqp.constants import FRAME_BODY, FRAME_END, FRAME_HEADER, FRAME_METHOD
+from lavinmq.amqp.errors import SyntaxError_
 from lavinmq.amqp.properties import EMPTY
 from lavinmq.amqp.spec import Method
 
@@ -25,6 +26,24 @@ def method_frame(channel: int, method: Method) -> bytes:
     """Encode ``method`` as a complete method frame on ``channel``."""
     payload = method.encode()
     return _pack_header(FRAME_METHOD, channel, len(payload)) + payload + FRAME_END_BYTE
+
+
+def decode_arguments(cls: type[Method], arguments: bytes | memoryview) -> Method:
+    """Decode a method from its arguments (the payload after its class and method ids).
+
+    Raises:
+        SyntaxError_: the arguments are malformed or followed by other bytes; it names
+            the method and carries its ids, whatever the generated decoder raised.
+    """
+    try:
+        return cls.decode(arguments, 0)
+    except SyntaxError_ as exc:
+        exc.with_method(cls.CLASS_ID, cls.METHOD_ID)
+        raise
+    except (struct.error, IndexError, ValueError) as exc:
+        raise SyntaxError_(f"malformed {cls.NAME}").with_method(
+            cls.CLASS_ID, cls.METHOD_ID
+        ) from exc
 
 
 def content_header_payload(class_id: int, body_size: int, properties: bytes = EMPTY) -> bytes:

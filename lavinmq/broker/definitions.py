@@ -9,13 +9,12 @@ in-memory state.
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from lavinmq.amqp import spec
 from lavinmq.amqp.errors import SyntaxError_
-from lavinmq.amqp.frames import method_frame
+from lavinmq.amqp.frames import decode_arguments, method_frame
 from lavinmq.amqp.types import FieldTable
 
 if TYPE_CHECKING:
@@ -59,8 +58,8 @@ def decode(frame: bytes) -> spec.Method:
     if cls is None or cls not in LOGGED:
         raise ValueError(f"unexpected method index {index:#x} in definitions log")
     try:
-        return cls.decode(memoryview(frame)[11:-1], 0)
-    except (SyntaxError_, struct.error, IndexError) as exc:  # a damaged record is skipped
+        return decode_arguments(cls, memoryview(frame)[11:-1])
+    except SyntaxError_ as exc:  # a damaged record is skipped
         raise ValueError(f"undecodable {cls.NAME} record in definitions log: {exc}") from exc
 
 
