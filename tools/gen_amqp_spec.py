@@ -39,70 +39,28 @@ PY_TYPES = {
 }
 # Methods the server (S) or client (C) may send; used to validate direction.
 # update-secret goes client -> server (a client renewing its OAuth token), -ok comes back.
-SERVER_SENDS = {
-    "connection": {
-        "start",
-        "secure",
-        "tune",
-        "open-ok",
-        "close",
-        "close-ok",
-        "blocked",
-        "unblocked",
-        "update-secret-ok",
-    },
-    "channel": {"open-ok", "flow", "flow-ok", "close", "close-ok"},
-    "access": {"request-ok"},
-    "exchange": {"declare-ok", "delete-ok", "bind-ok", "unbind-ok"},
-    "queue": {"declare-ok", "bind-ok", "purge-ok", "delete-ok", "unbind-ok"},
-    "basic": {
-        "qos-ok",
-        "consume-ok",
-        "cancel",
-        "cancel-ok",
-        "return",
-        "deliver",
-        "get-ok",
-        "get-empty",
-        "ack",
-        "nack",
-        "recover-ok",
-    },
-    "tx": {"select-ok", "commit-ok", "rollback-ok"},
-    "confirm": {"select-ok"},
+_SERVER_SENDS_TEXT = {
+    "connection": "blocked close close-ok open-ok secure start tune unblocked update-secret-ok",
+    "channel": "close close-ok flow flow-ok open-ok",
+    "access": "request-ok",
+    "exchange": "bind-ok declare-ok delete-ok unbind-ok",
+    "queue": "bind-ok declare-ok delete-ok purge-ok unbind-ok",
+    "basic": "ack cancel cancel-ok consume-ok deliver get-empty get-ok nack qos-ok recover-ok return",
+    "tx": "commit-ok rollback-ok select-ok",
+    "confirm": "select-ok",
 }
-CLIENT_SENDS = {
-    "connection": {
-        "start-ok",
-        "secure-ok",
-        "tune-ok",
-        "open",
-        "close",
-        "close-ok",
-        "blocked",
-        "unblocked",
-        "update-secret",
-    },
-    "channel": {"open", "flow", "flow-ok", "close", "close-ok"},
-    "access": {"request"},
-    "exchange": {"declare", "delete", "bind", "unbind"},
-    "queue": {"declare", "bind", "purge", "delete", "unbind"},
-    "basic": {
-        "qos",
-        "consume",
-        "cancel",
-        "cancel-ok",
-        "publish",
-        "get",
-        "ack",
-        "reject",
-        "recover-async",
-        "recover",
-        "nack",
-    },
-    "tx": {"select", "commit", "rollback"},
-    "confirm": {"select"},
+SERVER_SENDS = {cls: set(names.split()) for cls, names in _SERVER_SENDS_TEXT.items()}
+_CLIENT_SENDS_TEXT = {
+    "connection": "blocked close close-ok open secure-ok start-ok tune-ok unblocked update-secret",
+    "channel": "close close-ok flow flow-ok open",
+    "access": "request",
+    "exchange": "bind declare delete unbind",
+    "queue": "bind declare delete purge unbind",
+    "basic": "ack cancel cancel-ok consume get nack publish qos recover recover-async reject",
+    "tx": "commit rollback select",
+    "confirm": "select",
 }
+CLIENT_SENDS = {cls: set(names.split()) for cls, names in _CLIENT_SENDS_TEXT.items()}
 
 
 def camel(name: str) -> str:

@@ -108,8 +108,7 @@ class Connection(asyncio.Protocol):
     async def close(self, reply_code: int = 200, reply_text: str = "Goodbye") -> None:
         """Close the connection (Connection.Close, wait for CloseOk). Idempotent."""
         if self._closed is None:
-            exc = ConnectionClosed(200, "connection closed by the client")
-            self._shutdown(exc)
+            self._shutdown(ConnectionClosed(200, "connection closed by the client"))
             self.send_frame(method_frame(0, ConnectionClose(reply_code, reply_text, 0, 0)))
             self._flush()
         try:
@@ -242,9 +241,6 @@ class Connection(asyncio.Protocol):
             elif type(event) is FrameRejected:
                 self._on_protocol_error(event)
 
-    def eof_received(self) -> bool:
-        return False
-
     def connection_lost(self, exc: Exception | None) -> None:
         self._transport = None
         if self._closed is None:
@@ -333,14 +329,10 @@ class Connection(asyncio.Protocol):
         )
         if self._closed is None:
             self._shutdown(exc)
-        self.send_frame(method_frame(0, ConnectionCloseOk()))
-        self._flush()
-        if self._transport is not None:
-            self._transport.close()
+        self._close_transport(method_frame(0, ConnectionCloseOk()))
 
     def _on_close_ok(self, method: ConnectionCloseOk) -> None:
-        if self._transport is not None:
-            self._transport.close()
+        self._close_transport()
 
     def _on_blocked(self, method: ConnectionBlocked) -> None:
         self.blocked = True
@@ -358,13 +350,17 @@ class Connection(asyncio.Protocol):
         close = ConnectionClose(error.reply_code, error.reply_text, error.class_id, error.method_id)
         if self._closed is None:
             self._shutdown(ConnectionClosed(error.reply_code, error.reply_text))
-        self.send_frame(method_frame(0, close))
-        self._flush()
-        if self._transport is not None:
-            self._transport.close()
+        self._close_transport(method_frame(0, close))
 
     def _fail_handshake(self, reason: str) -> None:
         self._shutdown(ConnectionClosed(CONNECTION_LOST, reason))
+        self._close_transport()
+
+    def _close_transport(self, last_frame: bytes | None = None) -> None:
+        """Close the socket once ``last_frame``, if any, and anything queued are written."""
+        if last_frame is not None:
+            self.send_frame(last_frame)
+            self._flush()
         if self._transport is not None:
             self._transport.close()
 
