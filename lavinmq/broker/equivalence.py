@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lavinmq.amqp.errors import CommandInvalid, PreconditionFailed
+from lavinmq.amqp.errors import AccessRefused, CommandInvalid, PreconditionFailed
 from lavinmq.amqp.types import FieldTable
 
 if TYPE_CHECKING:
@@ -19,6 +19,15 @@ if TYPE_CHECKING:
 def valid_name(name: str) -> bool:
     """Names are up to 255 bytes of UTF-8 without control characters (no newlines)."""
     return len(name.encode()) <= 255 and all(" " <= ch != "\x7f" for ch in name)
+
+
+def check_new_name(kind: str, name: str, builtin_ok: bool) -> None:
+    """A new ``kind`` (exchange or queue) may take ``name``: valid, and not ``amq.*``
+    unless ``builtin_ok`` (the broker's own, or a replayed server-named queue)."""
+    if name.startswith("amq.") and not builtin_ok:
+        raise AccessRefused(f"{kind} name '{name}' contains reserved prefix 'amq.*'")
+    if not valid_name(name):
+        raise PreconditionFailed(f"{kind} name '{name}' is not valid")
 
 
 def unknown_exchange_type(type_: str) -> Exception:

@@ -23,8 +23,8 @@ from lavinmq.broker.arguments import validate_exchange_arguments, validate_queue
 from lavinmq.broker.equivalence import (
     check_equivalent_exchange,
     check_equivalent_queue,
+    check_new_name,
     unknown_exchange_type,
-    valid_name,
 )
 from lavinmq.broker.exchange import EXCHANGE_TYPES, DefaultExchange, Exchange
 from lavinmq.broker.exchange.delayed import TYPE as DELAYED_TYPE
@@ -181,10 +181,7 @@ class VHost(RoutingMixin):
         if existing is not None:
             check_equivalent_exchange(existing, type_, durable, auto_delete, internal, arguments)
             return existing
-        if name.startswith("amq.") and not builtin_ok:
-            raise AccessRefused(f"exchange name '{name}' contains reserved prefix 'amq.*'")
-        if not valid_name(name):
-            raise PreconditionFailed(f"exchange name '{name}' is not valid")
+        check_new_name("exchange", name, builtin_ok)
         validate_exchange_arguments(arguments, name, self.name)
         ex = self._make_exchange(name, type_, durable, auto_delete, internal, arguments)
         ex.policy = self.parameters.effective_policy(name, False)
@@ -288,28 +285,45 @@ class VHost(RoutingMixin):
             self.get_queue(name, owner)
             check_equivalent_queue(existing, durable, exclusive, auto_delete, arguments)
             return existing
-        if not name:
+        if name:
+            check_new_name("queue", name, builtin_ok)
+        else:
             name = "amq.gen-" + uuid.uuid4().hex[:22]
-        elif name.startswith("amq.") and not builtin_ok:
-            raise AccessRefused(f"queue name '{name}' contains reserved prefix 'amq.*'")
-        if not valid_name(name):
-            raise PreconditionFailed(f"queue name '{name}' is not valid")
         validate_queue_arguments(arguments, name, self.name)
-        limit = (
-            limit_reached(self.parameters.limits, "max-queues", len(self.queues))
-            if log_it
-            else None
-        )
-        if limit is not None:
-            raise PreconditionFailed(
-                f"cannot declare queue '{name}': queue limit in vhost "
-                f"'{self.name}' ({limit}) is reached"
+        if log_it:  # not a replay: the limit applies
+            limit = limit_reached(self.parameters.limits, "max-queues", len(self.queues))
+            if limit is not None:
+                raise PreconditionFailed(
+                    f"cannot declare queue '{name}': queue limit in vhost "
+                    f"'{self.name}' ({limit}) is reached"
+                )
+        q = self._make_queue(name, durable, exclusive, auto_delete, arguments, owner)
+        if auto_delete:  # a closure per queue is 200 bytes: only where it is needed
+            q.on_last_consumer_gone(lambda: self._auto_delete(q))
+        self._apply_queue_policies(q)
+        self.queues[name] = q
+        if durable and not exclusive and log_it:
+            self._append(
+                spec.QueueDeclare(
+                    queue=name, durable=True, auto_delete=auto_delete, arguments=arguments
+                )
             )
+        return q
+
+    def _make_queue(
+        self,
+        name: str,
+        durable: bool,
+        exclusive: bool,
+        auto_delete: bool,
+        arguments: FieldTable,
+        owner: Any,
+    ) -> Queue:
         parent = self.dir if durable and not exclusive else self._transient_dir
         # A str, not parent / name: pathlib interns every part, 100 bytes per queue.
         directory = os.path.join(parent, dir_name(name))
         cls = PriorityQueue if arguments.get("x-max-priority") else Queue
-        q = cls(
+        return cls(
             name,
             directory,
             self.tick,
@@ -322,17 +336,6 @@ class VHost(RoutingMixin):
             segment_size=self.segment_size,
             vhost=self,
         )
-        if auto_delete:  # a closure per queue is 200 bytes: only where it is needed
-            q.on_last_consumer_gone(lambda: self._auto_delete(q))
-        self._apply_queue_policies(q)
-        self.queues[name] = q
-        if durable and not exclusive and log_it:
-            self._append(
-                spec.QueueDeclare(
-                    queue=name, durable=True, auto_delete=auto_delete, arguments=arguments
-                )
-            )
-        return q
 
     def _auto_delete(self, q: Queue) -> None:
         if not q.deleted and not q.consumer_count and self.queues.get(q.name) is q:
