@@ -48,25 +48,9 @@ def _header() -> dict[str, Any]:
 
 
 def _vhost_parts(vhost: VHost) -> dict[str, list[dict[str, Any]]]:
-    params = vhost.parameters
-    parameters = params.parameter_list()
-    for p in params.operator_policies.values():
-        value = {k: v for k, v in p.to_json().items() if k not in ("vhost", "name")}
-        parameters.append(
-            {"vhost": vhost.name, "component": "operator_policy", "name": p.name, "value": value}
-        )
-    if params.limits:
-        parameters.append(
-            {
-                "vhost": vhost.name,
-                "component": "vhost-limits",
-                "name": "limits",
-                "value": dict(params.limits),
-            }
-        )
     return {
-        "parameters": parameters,
-        "policies": [p.to_json() for p in params.policies.values()],
+        "parameters": _parameters(vhost),
+        "policies": [p.to_json() for p in vhost.parameters.policies.values()],
         "queues": [
             {
                 "name": q.name,
@@ -92,21 +76,43 @@ def _vhost_parts(vhost: VHost) -> dict[str, list[dict[str, Any]]]:
             for ex in vhost.exchanges.values()
             if ex.durable and ex.name and not ex.name.startswith("amq.")
         ],
-        "bindings": [
-            {
-                "source": ex.name,
-                "vhost": vhost.name,
-                "destination": dest.name,
-                "destination_type": "queue" if dest.IS_QUEUE else "exchange",
-                "routing_key": rk,
-                "arguments": dict(args),
-            }
-            for ex in vhost.exchanges.values()
-            if ex.durable and ex.name
-            for dest, rk, args in ex.bindings()
-            if dest.durable
-        ],
+        "bindings": _bindings(vhost),
     }
+
+
+def _parameters(vhost: VHost) -> list[dict[str, Any]]:
+    """Runtime parameters, with operator policies and the vhost limits among them as
+    parameters of their own components."""
+    params = vhost.parameters
+    parameters = params.parameter_list()
+    for p in params.operator_policies.values():
+        value = {k: v for k, v in p.to_json().items() if k not in ("vhost", "name")}
+        parameters.append(
+            {"vhost": vhost.name, "component": "operator_policy", "name": p.name, "value": value}
+        )
+    if params.limits:
+        limits = dict(params.limits)
+        parameters.append(
+            {"vhost": vhost.name, "component": "vhost-limits", "name": "limits", "value": limits}
+        )
+    return parameters
+
+
+def _bindings(vhost: VHost) -> list[dict[str, Any]]:
+    return [
+        {
+            "source": ex.name,
+            "vhost": vhost.name,
+            "destination": dest.name,
+            "destination_type": "queue" if dest.IS_QUEUE else "exchange",
+            "routing_key": rk,
+            "arguments": dict(args),
+        }
+        for ex in vhost.exchanges.values()
+        if ex.durable and ex.name
+        for dest, rk, args in ex.bindings()
+        if dest.durable
+    ]
 
 
 def export_broker(broker: Broker) -> dict[str, Any]:
