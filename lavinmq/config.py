@@ -184,60 +184,6 @@ def build_parser() -> argparse.ArgumentParser:
     add("-D", "--data-dir", dest="data_dir", metavar="DIRECTORY", help="data directory")
     add("-l", "--log-level", dest="log_level", choices=LOG_LEVELS, help="log level (default: info)")
     add("-d", "--debug", action="store_true", help="verbose logging (same as -l debug)")
-    add(
-        "-b",
-        "--bind",
-        dest="bind",
-        help="IP address the AMQP and HTTP servers listen on (default: 127.0.0.1)",
-    )
-    add(
-        "-p",
-        "--amqp-port",
-        dest="amqp_port",
-        type=int,
-        metavar="PORT",
-        help="AMQP port (default: 5672)",
-    )
-    add(
-        "--amqps-port",
-        dest="amqps_port",
-        type=int,
-        metavar="PORT",
-        help="AMQPS port (default: -1, off)",
-    )
-    add(
-        "--amqp-bind",
-        dest="amqp_bind",
-        metavar="BIND",
-        help="IP address the AMQP server listens on",
-    )
-    add("--amqp-unix-path", dest="unix_path", metavar="PATH", help="AMQP UNIX socket path")
-    add(
-        "--http-port", dest="http_port", type=int, metavar="PORT", help="HTTP port (default: 15672)"
-    )
-    add(
-        "--https-port",
-        dest="https_port",
-        type=int,
-        metavar="PORT",
-        help="HTTPS port (default: -1, off)",
-    )
-    add(
-        "--http-bind",
-        dest="http_bind",
-        metavar="BIND",
-        help="IP address the HTTP server listens on",
-    )
-    add("--http-unix-path", dest="http_unix_path", metavar="PATH", help="HTTP UNIX socket path")
-    add("--cert", dest="tls_cert_path", metavar="FILE", help="TLS certificate (including chain)")
-    add("--key", dest="tls_key_path", metavar="FILE", help="private key for the TLS certificate")
-    add("--ciphers", dest="tls_ciphers", metavar="CIPHERS", help="list of TLS ciphers to allow")
-    add(
-        "--tls-min-version",
-        dest="tls_min_version",
-        metavar="VERSION",
-        help="minimum TLS version (default 1.2)",
-    )
     add("--pidfile", dest="pidfile", metavar="FILE", help="write the process id to FILE")
     add(
         "--guest-only-loopback",
@@ -247,7 +193,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="limit the default user to loopback connections (default: true)",
     )
     add("-v", "--version", action="version", version=f"lavinmq {__version__}")
+    _add_listener_options(p.add_argument_group("listeners"))
+    _add_tls_options(p.add_argument_group("TLS"))
     return p
+
+
+def _add_listener_options(group: argparse._ArgumentGroup) -> None:
+    add = group.add_argument
+    add("-b", "--bind", help="IP address the AMQP and HTTP servers listen on (default: 127.0.0.1)")
+    add("-p", "--amqp-port", type=int, metavar="PORT", help="AMQP port (default: 5672)")
+    add("--amqps-port", type=int, metavar="PORT", help="AMQPS port (default: -1, off)")
+    add("--amqp-bind", metavar="BIND", help="IP address the AMQP server listens on")
+    add("--amqp-unix-path", dest="unix_path", metavar="PATH", help="AMQP UNIX socket path")
+    add("--http-port", type=int, metavar="PORT", help="HTTP port (default: 15672)")
+    add("--https-port", type=int, metavar="PORT", help="HTTPS port (default: -1, off)")
+    add("--http-bind", metavar="BIND", help="IP address the HTTP server listens on")
+    add("--http-unix-path", metavar="PATH", help="HTTP UNIX socket path")
+
+
+def _add_tls_options(group: argparse._ArgumentGroup) -> None:
+    add = group.add_argument
+    add("--cert", dest="tls_cert_path", metavar="FILE", help="TLS certificate (including chain)")
+    add("--key", dest="tls_key_path", metavar="FILE", help="private key for the TLS certificate")
+    add("--ciphers", dest="tls_ciphers", metavar="CIPHERS", help="list of TLS ciphers to allow")
+    add("--tls-min-version", metavar="VERSION", help="minimum TLS version (default 1.2)")
 
 
 def _bool_arg(raw: str) -> bool:
