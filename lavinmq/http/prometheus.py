@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import resource
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -24,12 +24,6 @@ if TYPE_CHECKING:
 routes = web.RouteTableDef()
 Labels = dict[str, str]
 Sample = tuple[Labels, float]
-FAMILIES = (
-    "queue_coarse_metrics",
-    "queue_consumer_count",
-    "connection_coarse_metrics",
-    "exchange_metrics",
-)
 
 
 def _escape(value: str) -> str:
@@ -94,8 +88,26 @@ def _rss() -> int:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+_GLOBAL_COUNTERS = (
+    ("global_messages_delivered_total", "deliver_get", "Total number of messages delivered"),
+    ("global_messages_redelivered_total", "redeliver", "Total number of messages redelivered"),
+    ("global_messages_acknowledged_total", "ack", "Total number of messages acknowledged"),
+    ("global_messages_confirmed_total", "confirm", "Total number of messages confirmed"),
+    (
+        "global_messages_unroutable_dropped_total",
+        "return_unroutable",
+        "Total number of unroutable messages returned",
+    ),
+    (
+        "global_publishers_messages_received_total",
+        "publish",
+        "Total number of messages received from publishers",
+    ),
+)
+"""(metric, the rates key it reports, help) of the broker-wide message counters."""
+
+
 def overview(w: Writer, broker: Broker, totals: list[int]) -> None:
-    queues = [q for v in broker.vhosts.values() for q in v.queues.values()]
     w.metric(
         "identity_info",
         "gauge",
@@ -109,6 +121,14 @@ def overview(w: Writer, broker: Broker, totals: list[int]) -> None:
         "Channels currently open",
         sum(len(rates.channels_of(c)) for c in broker.connections.values()),
     )
+    _queue_totals(w, [q for v in broker.vhosts.values() for q in v.queues.values()])
+    by_name = dict(zip(rates.VHOST_RATES, totals, strict=True))
+    for metric, key, help_ in _GLOBAL_COUNTERS:
+        w.one(metric, "counter", help_, by_name[key])
+    _process(w, broker)
+
+
+def _queue_totals(w: Writer, queues: list[Queue]) -> None:
     w.one(
         "consumers", "gauge", "Consumers currently connected", sum(q.consumer_count for q in queues)
     )
@@ -123,82 +143,73 @@ def overview(w: Writer, broker: Broker, totals: list[int]) -> None:
         unacked,
     )
     w.one("queue_messages", "gauge", "Sum of ready and unacknowledged messages", ready + unacked)
-    by_name = dict(zip(rates.VHOST_RATES, totals, strict=True))
-    for metric, key, help_ in (
-        ("global_messages_delivered_total", "deliver_get", "Total number of messages delivered"),
-        ("global_messages_redelivered_total", "redeliver", "Total number of messages redelivered"),
-        ("global_messages_acknowledged_total", "ack", "Total number of messages acknowledged"),
-        ("global_messages_confirmed_total", "confirm", "Total number of messages confirmed"),
-        (
-            "global_messages_unroutable_dropped_total",
-            "return_unroutable",
-            "Total number of unroutable messages returned",
-        ),
-        (
-            "global_publishers_messages_received_total",
-            "publish",
-            "Total number of messages received from publishers",
-        ),
+
+
+def _queue_coarse(w: Writer, broker: Broker) -> None:
+    qs = [(v.name, q) for v in broker.vhosts.values() for q in v.queues.values()]
+    for name, help_, fn in (
+        ("detailed_queue_messages_ready", "Messages ready", 0),
+        ("detailed_queue_messages_unacked", "Messages not yet acknowledged", 1),
+        ("detailed_queue_messages", "Total queue depth", 2),
     ):
-        w.one(metric, "counter", help_, by_name[key])
-    _process(w, broker)
+        w.metric(
+            name, "gauge", help_, [({"queue": q.name, "vhost": v}, _depth(q)[fn]) for v, q in qs]
+        )
 
 
-def detailed(w: Writer, broker: Broker, family: str) -> None:
-    vhosts = list(broker.vhosts.values())
-    if family == "queue_coarse_metrics":
-        qs = [(v.name, q) for v in vhosts for q in v.queues.values()]
-        for name, help_, fn in (
-            ("detailed_queue_messages_ready", "Messages ready", 0),
-            ("detailed_queue_messages_unacked", "Messages not yet acknowledged", 1),
-            ("detailed_queue_messages", "Total queue depth", 2),
-        ):
-            w.metric(
-                name,
-                "gauge",
-                help_,
-                [({"queue": q.name, "vhost": v}, _depth(q)[fn]) for v, q in qs],
-            )
-    elif family == "queue_consumer_count":
+def _queue_consumers(w: Writer, broker: Broker) -> None:
+    w.metric(
+        "detailed_queue_consumers",
+        "gauge",
+        "Consumers on a queue",
+        [
+            ({"queue": q.name, "vhost": v.name}, q.consumer_count)
+            for v in broker.vhosts.values()
+            for q in v.queues.values()
+        ],
+    )
+
+
+def _connection_coarse(w: Writer, broker: Broker) -> None:
+    conns = list(broker.connections.values())
+    for name, attr in (
+        ("detailed_connection_incoming_bytes_total", "stat_recv_oct"),
+        ("detailed_connection_outgoing_bytes_total", "stat_send_oct"),
+    ):
         w.metric(
-            "detailed_queue_consumers",
-            "gauge",
-            "Consumers on a queue",
-            [
-                ({"queue": q.name, "vhost": v.name}, q.consumer_count)
-                for v in vhosts
-                for q in v.queues.values()
-            ],
-        )
-    elif family == "connection_coarse_metrics":
-        conns = list(broker.connections.values())
-        for name, attr in (
-            ("detailed_connection_incoming_bytes_total", "stat_recv_oct"),
-            ("detailed_connection_outgoing_bytes_total", "stat_send_oct"),
-        ):
-            w.metric(
-                name,
-                "counter",
-                "Bytes on the connection",
-                [({"channel": c.name}, getattr(c, attr, 0)) for c in conns],
-            )
-        w.metric(
-            "detailed_connection_channels",
-            "gauge",
-            "Channels on a connection",
-            [({"channel": c.name}, len(rates.channels_of(c))) for c in conns],
-        )
-    elif family == "exchange_metrics":
-        w.metric(
-            "detailed_exchange_messages_published_in_total",
+            name,
             "counter",
-            "Messages published into an exchange",
-            [
-                ({"exchange": ex.name, "vhost": v.name}, rates.exchange_counts(ex)[0])
-                for v in vhosts
-                for ex in v.exchanges.values()
-            ],
+            "Bytes on the connection",
+            [({"channel": c.name}, getattr(c, attr, 0)) for c in conns],
         )
+    w.metric(
+        "detailed_connection_channels",
+        "gauge",
+        "Channels on a connection",
+        [({"channel": c.name}, len(rates.channels_of(c))) for c in conns],
+    )
+
+
+def _exchange_metrics(w: Writer, broker: Broker) -> None:
+    w.metric(
+        "detailed_exchange_messages_published_in_total",
+        "counter",
+        "Messages published into an exchange",
+        [
+            ({"exchange": ex.name, "vhost": v.name}, rates.exchange_counts(ex)[0])
+            for v in broker.vhosts.values()
+            for ex in v.exchanges.values()
+        ],
+    )
+
+
+FAMILIES: dict[str, Callable[[Writer, Broker], None]] = {
+    "queue_coarse_metrics": _queue_coarse,
+    "queue_consumer_count": _queue_consumers,
+    "connection_coarse_metrics": _connection_coarse,
+    "exchange_metrics": _exchange_metrics,
+}
+"""The ``family`` values of /metrics/detailed and what writes each."""
 
 
 def _depth(q: Queue) -> tuple[int, int, int]:
@@ -230,5 +241,5 @@ async def metrics_detailed(request: web.Request) -> web.Response:
     for family in families:
         if family not in FAMILIES:
             raise bad_request(f"unknown family '{family}', expected one of {', '.join(FAMILIES)}")
-        detailed(w, broker_of(request), family)
+        FAMILIES[family](w, broker_of(request))
     return _response(w.text())

@@ -112,6 +112,8 @@ async def test_metrics_are_public(api: Client) -> None:
     assert r.status == 200
     text = await r.text()
     assert "lavinmq_queues 0" in text and "# TYPE lavinmq_connections gauge" in text
+    assert "lavinmq_consumers 0" in text and "lavinmq_queue_messages 0" in text
+    assert "# TYPE lavinmq_global_publishers_messages_received_total counter" in text
     r = await api.get("/metrics?prefix=rabbitmq")
     assert "rabbitmq_queues 0" in await r.text()
     assert (await api.get("/metrics?prefix=" + "x" * 30)).status == 400
@@ -123,6 +125,11 @@ async def test_metrics_are_public(api: Client) -> None:
     text = await r.text()
     assert 'lavinmq_detailed_queue_messages_ready{queue="m1",vhost="/"} 0' in text
     assert 'lavinmq_detailed_queue_consumers{queue="m1",vhost="/"} 0' in text
+    assert "# TYPE lavinmq_detailed_connection_channels gauge" in text
+    exchange = (
+        'lavinmq_detailed_exchange_messages_published_in_total{exchange="amq.direct",vhost="/"}'
+    )
+    assert exchange in text
     assert (await api.get("/metrics/detailed?family=bogus")).status == 400
 
 
