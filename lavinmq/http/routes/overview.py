@@ -52,12 +52,6 @@ def _listeners(request: web.Request) -> list[dict[str, Any]]:
 @routes.get("/api/overview")
 async def overview(request: web.Request) -> web.Response:
     broker = broker_of(request)
-    vhosts = visible_vhosts(request)
-    queues = [q for v in vhosts for q in v.queues.values()]
-    ready = sum(q.store.ready for q in queues)
-    unacked = sum(q.unacked for q in queues)
-    names = {v.name for v in vhosts}
-    conns = [c for c in broker.connections.values() if c.vhost_name in names]
     return json_response(
         {
             "management_version": __version__,
@@ -74,20 +68,7 @@ async def overview(request: web.Request) -> web.Response:
                 for n in ("direct", "fanout", "topic", "headers")
             ],
             "message_stats": message_stats_total(sampler_of(request), age_params(request)),
-            "queue_totals": {
-                "messages": ready + unacked,
-                "messages_ready": ready,
-                "messages_unacknowledged": unacked,
-            },
-            "object_totals": {
-                "connections": len(conns),
-                "channels": sum(len(getattr(c, "channels", {})) for c in conns),
-                "exchanges": sum(len(v.exchanges) for v in vhosts),
-                "queues": len(queues),
-                "consumers": sum(q.consumer_count for q in queues),
-                "bindings": sum(ex.binding_count for v in vhosts for ex in v.exchanges.values())
-                + len(queues),
-            },
+            **_totals(request),
             "listeners": _listeners(request),
             "contexts": [
                 {
@@ -99,6 +80,33 @@ async def overview(request: web.Request) -> web.Response:
             ],
         }
     )
+
+
+def _totals(request: web.Request) -> dict[str, dict[str, int]]:
+    """The overview's queue_totals and object_totals, over the vhosts the user sees."""
+    vhosts = visible_vhosts(request)
+    queues = [q for v in vhosts for q in v.queues.values()]
+    ready = sum(q.store.ready for q in queues)
+    unacked = sum(q.unacked for q in queues)
+    names = {v.name for v in vhosts}
+    conns = [c for c in broker_of(request).connections.values() if c.vhost_name in names]
+    return {
+        "queue_totals": {
+            "messages": ready + unacked,
+            "messages_ready": ready,
+            "messages_unacknowledged": unacked,
+        },
+        "object_totals": {
+            "connections": len(conns),
+            "channels": sum(len(getattr(c, "channels", {})) for c in conns),
+            "exchanges": sum(len(v.exchanges) for v in vhosts),
+            "queues": len(queues),
+            "consumers": sum(q.consumer_count for q in queues),
+            # every queue has its binding to the default exchange
+            "bindings": sum(ex.binding_count for v in vhosts for ex in v.exchanges.values())
+            + len(queues),
+        },
+    }
 
 
 def _node(request: web.Request) -> dict[str, Any]:
