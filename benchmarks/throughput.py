@@ -78,11 +78,25 @@ TARGETS = [
     Target("1 MiB bodies", ["-x", "1", "-y", "1", "-s", "1048576"], "bytes", 1048576),
     Target("latency at 10k msgs/s (-l -r 10000)", ["-x", "1", "-y", "1", "-l", "-r", "10000"], "latency"),
 ]  # fmt: skip
-CEILINGS = [
-    ("tool ceiling: publish only (fake sink server)", ["-x", "1", "-y", "0"]),
-    ("tool ceiling: consume only, no acks (fake server)", ["-x", "0", "-y", "1"]),
-    ("tool ceiling: consume only, -a 1 (fake server)", ["-x", "0", "-y", "1", "-a", "1"]),
-]
+CEILINGS = {
+    "benchmarks.amqp_peer": [
+        ("tool ceiling: publish only (fake sink server)", ["-x", "1", "-y", "0"]),
+        ("tool ceiling: consume only, no acks (fake server)", ["-x", "0", "-y", "1"]),
+        ("tool ceiling: consume only, -a 1 (fake server)", ["-x", "0", "-y", "1", "-a", "1"]),
+    ],
+    "benchmarks.amqp_relay": [
+        (
+            "relay ceiling: 16 KiB bodies (fake broker passing messages on)",
+            ["-x", "1", "-y", "1", "-s", "16384"],
+        ),
+        (
+            "relay ceiling: 1 MiB bodies (fake broker passing messages on)",
+            ["-x", "1", "-y", "1", "-s", "1048576"],
+        ),
+    ],
+}
+"""lavinmqperf against the fake servers, by server module: the ceilings the tool and the
+machine set, whatever the broker."""
 
 
 @dataclass
@@ -193,13 +207,23 @@ def _brief(target: Target, sample: Sample) -> str:
 def measure_ceilings(
     args: argparse.Namespace, log: Callable[[str], None]
 ) -> list[tuple[str, float]]:
-    """lavinmqperf against the fake peer: what the tool itself can do."""
+    """lavinmqperf against the fake servers: what the tool and the machine can do."""
+    rows = []
+    for module, ceilings in CEILINGS.items():
+        rows += _measure_against(module, ceilings, args, log)
+    return rows
+
+
+def _measure_against(
+    module: str, ceilings: list[tuple[str, list[str]]], args: argparse.Namespace,
+    log: Callable[[str], None],
+) -> list[tuple[str, float]]:  # fmt: skip
     port = free_port()
-    peer = subprocess.Popen([sys.executable, "-m", "benchmarks.amqp_peer", "--port", str(port)])
+    peer = subprocess.Popen([sys.executable, "-m", module, "--port", str(port)])
     rows = []
     try:
         wait_for_amqp(port, 30)
-        for label, perf_args in CEILINGS:
+        for label, perf_args in ceilings:
             rates = []
             for _ in range(args.throughput_runs):
                 r = perf_run(_url(port), perf_args, args.throughput_seconds, None).result
@@ -274,8 +298,10 @@ def markdown(
             f"| {target.label} | `{' '.join(target.args)}` | {' | '.join(texts)} | {ratio} |"
         )
     if ceilings:
-        lines += ["", "The tool alone (against `benchmarks/amqp_peer.py`, a fake server that drops "
-                  "publishes and sends pre-encoded deliveries):", "",
+        lines += ["", "Ceilings: the tool alone (against `benchmarks/amqp_peer.py`, a fake server "
+                  "that drops publishes and sends pre-encoded deliveries), and the machine "
+                  "(against `benchmarks/amqp_relay.py`, a fake broker that stores nothing and "
+                  "passes each message's frames on as they are read):", "",
                   "| measurement | msgs/s |", "|---|---|"]  # fmt: skip
         lines += [f"| {label} | {rate:,.0f} |" for label, rate in ceilings]
     return "\n".join(lines) + "\n"
