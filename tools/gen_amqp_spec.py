@@ -231,16 +231,7 @@ class Emitter:
         return body
 
 
-def generate_spec(spec: dict[str, Any]) -> str:
-    domains = {d[0]: d[1] for d in spec["domains"]}
-    em = Emitter()
-    classes = [em.method(c, m, domains) for c in spec["classes"] for m in c["methods"]]
-    names = [camel(c["name"]) + camel(m["name"]) for c in spec["classes"] for m in c["methods"]]
-    structs = "\n".join(
-        f'{name} = struct.Struct(">{fmt}")' for fmt, name in sorted(em.structs.items())
-    )
-    table = "\n".join(f"    {n}.INDEX: {n}," for n in names)
-    return f'''{HEADER}"""AMQP 0-9-1 method classes (RabbitMQ flavour), generated from the JSON spec.
+_SPEC_TEMPLATE = '''{header}"""AMQP 0-9-1 method classes (RabbitMQ flavour), generated from the JSON spec.
 
 ``encode()`` returns the method frame payload including class id and method id.
 ``decode(buf, offset)`` reads the arguments that follow the class/method ids; they must
@@ -265,7 +256,7 @@ from lavinmq.amqp.types import (
 )
 
 {structs}
-{chr(10).join(em.lines)}
+{emitted}
 
 
 class Method:
@@ -316,7 +307,7 @@ class Method:
 
     def __hash__(self) -> int:
         return hash((type(self), *self._values()))
-{chr(10).join(classes)}
+{classes}
 
 
 METHODS: dict[int, type[Method]] = {{
@@ -324,6 +315,26 @@ METHODS: dict[int, type[Method]] = {{
 }}
 """Method classes by INDEX (class_id << 16 | method_id)."""
 '''
+"""lavinmq/amqp/spec.py; ``str.format`` fields: header, structs, emitted (the struct
+and helper lines), classes, table (the METHODS entries)."""
+
+
+def generate_spec(spec: dict[str, Any]) -> str:
+    domains = {d[0]: d[1] for d in spec["domains"]}
+    em = Emitter()
+    classes = [em.method(c, m, domains) for c in spec["classes"] for m in c["methods"]]
+    names = [camel(c["name"]) + camel(m["name"]) for c in spec["classes"] for m in c["methods"]]
+    structs = "\n".join(
+        f'{name} = struct.Struct(">{fmt}")' for fmt, name in sorted(em.structs.items())
+    )
+    table = "\n".join(f"    {n}.INDEX: {n}," for n in names)
+    return _SPEC_TEMPLATE.format(
+        header=HEADER,
+        structs=structs,
+        emitted="\n".join(em.lines),
+        classes="\n".join(classes),
+        table=table,
+    )
 
 
 def generate_constants(spec: dict[str, Any]) -> str:
