@@ -65,6 +65,8 @@ class ResourceAlarm:
     """
 
     reason: ClassVar[str]
+    resource: ClassVar[str]
+    """The resource as RabbitMQ names it in alarm lists ("disk", "memory")."""
     _raised: ClassVar[str]
     """The log line when the alarm goes on (``{value}``, ``{limit}``)."""
     _cleared: ClassVar[str]
@@ -148,6 +150,7 @@ class DiskAlarm(ResourceAlarm):
     """
 
     reason = DISK_REASON
+    resource = "disk"
     _raised = (
         "free disk space {value} bytes is below the limit of {limit} bytes: blocking publishers"
     )
@@ -191,6 +194,7 @@ class MemoryAlarm(ResourceAlarm):
     """
 
     reason = MEMORY_REASON
+    resource = "memory"
     _raised = (
         "memory use {value} bytes is above the high watermark of {limit} bytes: blocking publishers"
     )

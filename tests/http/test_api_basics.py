@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from aiohttp import encode_basic_auth
 
+from lavinmq.broker.broker import Broker
 from tests.http.conftest import Client
 
 
@@ -53,6 +54,24 @@ async def test_aliveness_and_health_checks(api: Client) -> None:
     assert r.status == 503
     assert (await api.get("/api/health/checks/port-listener/1")).status == 503
     assert (await api.get("/api/health/checks/port-listener/x")).status == 400
+
+
+async def test_alarm_checks_fail_while_an_alarm_is_in_effect(api: Client, core: Broker) -> None:
+    assert await (await api.get("/api/healthchecks/node")).json() == {"status": "ok"}
+    core.disk_alarm.active = True
+    try:
+        r = await api.get("/api/health/checks/alarms")
+        assert r.status == 503
+        body = await r.json()
+        assert body["status"] == "failed" and "alarms in effect" in body["reason"]
+        assert body["alarms"] == [{"node": body["alarms"][0]["node"], "resource": "disk"}]
+        r = await api.get("/api/health/checks/local-alarms")
+        assert r.status == 503 and "on the node" in (await r.json())["reason"]
+        r = await api.get("/api/healthchecks/node")  # the old check: 200 either way
+        assert r.status == 200 and (await r.json())["status"] == "failed"
+    finally:
+        core.disk_alarm.active = False
+    assert (await api.get("/api/health/checks/alarms")).status == 200
 
 
 @pytest.mark.parametrize(

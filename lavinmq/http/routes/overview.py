@@ -187,6 +187,34 @@ async def aliveness_test(request: web.Request) -> web.Response:
 
 @routes.get("/api/health/checks/alarms")
 @routes.get("/api/health/checks/local-alarms")
+async def health_alarms(request: web.Request) -> web.Response:
+    """503 with the alarms in effect (disk, memory), as RabbitMQ's check_alarms; this node
+    is the whole cluster, so both checks are the same one."""
+    alarms = [
+        {"node": NODE, "resource": alarm.resource}
+        for alarm in broker_of(request).alarms
+        if alarm.active
+    ]
+    if alarms:
+        where = "on the node" if request.path.endswith("local-alarms") else "in the cluster"
+        reason = f"There are alarms in effect {where}"
+        return json_response({"status": "failed", "reason": reason, "alarms": alarms}, 503)
+    return json_response({"status": "ok"})
+
+
+@routes.get("/api/healthchecks/node")
+@routes.get("/api/healthchecks/node/{node}")
+async def node_health(request: web.Request) -> web.Response:
+    """RabbitMQ 3.x's deprecated all-in-one check, still polled by older monitoring
+    templates: ok unless a resource alarm is in effect (200 either way, as there)."""
+    reasons = [alarm.reason for alarm in broker_of(request).alarms if alarm.active]
+    if reasons:
+        return json_response(
+            {"status": "failed", "reason": "resource alarm: " + ", ".join(reasons)}
+        )
+    return json_response({"status": "ok"})
+
+
 @routes.get("/api/health/checks/node-is-quorum-critical")
 @routes.get("/api/health/checks/node-is-mirror-sync-critical")
 @routes.get("/api/health/checks/certificate-expiration/{within}/{unit}")
