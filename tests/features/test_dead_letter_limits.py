@@ -93,6 +93,32 @@ def test_dead_letter_cycle_is_dropped(ch) -> None:
     eventually(ch, lambda: count(ch, "loop") == 0, timeout=3)
 
 
+def test_retry_loop_counts_each_death_and_keeps_the_latest_first(ch) -> None:
+    # The usual retry pattern: the worker rejects, a TTL queue holds the message a while
+    # and dead-letters it back. A rejection in the loop makes it no cycle (RabbitMQ's
+    # rule), and each (queue, reason) pair keeps one x-death entry with a count.
+    ch.queue_declare(
+        "jobs", arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": "wait"}
+    )
+    ch.queue_declare("wait", arguments={"x-message-ttl": 20, "x-dead-letter-exchange": "",
+                                        "x-dead-letter-routing-key": "jobs"})  # fmt: skip
+    publish(ch, "jobs", b"flaky")
+    for attempt in (1, 2, 3):
+        eventually(ch, lambda: count(ch, "jobs") == 1, timeout=3)
+        method, props, body = ch.basic_get("jobs")
+        assert body == b"flaky"
+        deaths = (props.headers or {}).get("x-death", [])
+        seen = {(d["queue"], d["reason"]): d["count"] for d in deaths}
+        previous = attempt - 1
+        assert seen == ({("wait", "expired"): previous, ("jobs", "rejected"): previous}
+                        if previous else {})  # fmt: skip
+        if previous:
+            assert (deaths[0]["queue"], deaths[0]["reason"]) == ("wait", "expired")
+            assert props.headers["x-first-death-queue"] == "jobs"
+            assert props.headers["x-first-death-reason"] == "rejected"
+        ch.basic_reject(method.delivery_tag, requeue=False)
+
+
 def test_delivery_limit_dead_letters(ch) -> None:
     _dlx(ch)
     ch.queue_declare("dl", arguments={"x-delivery-limit": 2, "x-dead-letter-exchange": "dlx"})
