@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from lavinmq.storage.message_store import SEGMENT_SIZE, MessageStore
+from lavinmq.storage.segment import remove_directory
 
 LEVEL_SHIFT = 56
 POS_MASK = (1 << LEVEL_SHIFT) - 1
@@ -83,10 +84,10 @@ class PriorityStore:
     def delete(self) -> None:
         for store in self._levels:
             store.delete()
-        try:
-            self._dir.rmdir()
-        except OSError:
-            pass
+        # Not rmdir: the levels are only renamed ``*.deleted`` in here and removed on the
+        # background thread, so the directory is not empty yet; this renames it whole
+        # (a leftover after a crash is found by ``remove_leftover_directories``).
+        remove_directory(str(self._dir))
 
     @property
     def ready(self) -> int:

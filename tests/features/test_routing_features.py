@@ -3,10 +3,11 @@ active consumer."""
 
 from __future__ import annotations
 
+import os
 import time
 
 from tests.broker_thread import BrokerThread
-from tests.features.helpers import count, eventually, get_all, publish
+from tests.features.helpers import count, eventually, get_all, publish, queue_info
 
 
 def test_priority_queue_orders_by_priority(ch) -> None:
@@ -14,6 +15,39 @@ def test_priority_queue_orders_by_priority(ch) -> None:
     for i, p in enumerate([1, 5, 0, 10, 5]):
         publish(ch, "prio", b"%d" % i, priority=p)
     assert [b for _, _, b in get_all(ch, "prio")] == [b"3", b"1", b"4", b"0", b"2"]
+
+
+def test_priority_queue_requeue_confirms_purge_restart_and_delete(broker: BrokerThread) -> None:
+    from tests.integration.helpers import pika_connect
+
+    conn = pika_connect(broker)
+    ch = conn.channel()
+    ch.queue_declare("pq", durable=True, arguments={"x-max-priority": 5})
+    ch.confirm_delivery()  # persistent messages: confirmed after every level's fsync
+    for body, priority in ((b"low", 0), (b"mid", 3), (b"high", 5)):
+        publish(ch, "pq", body, priority=priority, delivery_mode=2)
+    stored = queue_info(broker, "pq")["message_bytes"]  # the records, as LavinMQ counts
+    assert stored > len(b"lowmidhigh") and queue_info(broker, "pq")["message_bytes_ready"] == stored
+    method, _, body = ch.basic_get("pq")
+    assert body == b"high" and not method.redelivered
+    assert queue_info(broker, "pq")["message_bytes_ready"] < stored
+    ch.basic_nack(method.delivery_tag, requeue=True)  # back at its own level's head
+    assert queue_info(broker, "pq")["message_bytes_ready"] == stored
+    method, _, body = ch.basic_get("pq", auto_ack=True)
+    assert body == b"high" and method.redelivered
+    conn.close()
+    broker.restart()
+    conn = pika_connect(broker)
+    ch = conn.channel()
+    assert ch.basic_get("pq", auto_ack=True)[2] == b"mid"  # recovered in priority order
+    assert ch.queue_purge("pq").method.message_count == 1
+    publish(ch, "pq", b"again", priority=2)
+    directory = broker.call(lambda: broker.broker.vhosts["/"].queues["pq"].store._dir)
+    ch.queue_delete("pq")
+    assert not os.path.exists(directory)
+    parent = os.path.dirname(directory)  # and nothing is left behind once removed
+    eventually(ch, lambda: not [n for n in os.listdir(parent) if n.endswith(".deleted")])
+    conn.close()
 
 
 def test_delayed_exchange_delivers_after_delay(ch) -> None:
