@@ -66,32 +66,36 @@ class BatchPublishHandlers(PublishHandlers):
         er = self._er_cache.get((m.exchange, m.routing_key)) or self._exchange_rk(
             m.exchange, m.routing_key
         )
-        needs_sync: bool | None = False
+        needs_sync, stored = False, count
         if queues:
-            try:
-                needs_sync = self._store_batch(queues, er, contents)
-            except StoreFullError as exc:
-                self.store_full(exc)
-                needs_sync = None
+            needs_sync, stored = self._store_batch(queues, er, contents)
         elif m.mandatory:
             self._return_all(er, contents)
         if self.confirm:
             first = self._seq + 1
             self._seq += count
-            if needs_sync is None:  # the disk is full: nack the whole batch (rare)
-                for seq in range(first, first + count):
-                    self._special[seq] = NACK
-            elif needs_sync:
+            if needs_sync and stored:
                 self._special[first] = WAITING
                 self.conn.broker.tick.after_sync(lambda: self._synced(first))
+            for seq in range(first + stored, first + count):  # the disk is full (rare)
+                self._special[seq] = NACK
             self.conn.confirm_pending(self)
 
-    def _store_batch(self, queues: dict[Queue, None], er: bytes, contents: list[Body]) -> bool:
+    def _store_batch(
+        self, queues: dict[Queue, None], er: bytes, contents: list[Body]
+    ) -> tuple[bool, int]:
+        """Store the batch in every queue: (whether its confirms wait for an fsync, how
+        many of its messages, the first ones, every queue got: fewer if the disk is full;
+        those are acked, the rest nacked)."""
         records, persistent = encode_records(er, contents)
-        needs_sync = False
-        conn = self.conn
-        for q in queues:
-            q.publish_many(records)
+        needs_sync, stored = False, len(records)
+        conn, last = self.conn, len(queues) - 1
+        for i, q in enumerate(queues):
+            try:
+                q.publish_many(records)
+            except StoreFullError as exc:
+                self.store_full(exc)  # closes the channel unless in confirm mode
+                stored = exc.stored if i == last else 0  # later queues got none
             if persistent and q.durable:
                 q.request_sync()
                 needs_sync = True
@@ -99,7 +103,9 @@ class BatchPublishHandlers(PublishHandlers):
                 q.hold_publisher(conn)
             elif q.ack_gated:
                 conn.read_less()
-        return needs_sync
+            if stored < len(records):
+                break
+        return needs_sync, stored
 
     def _return_all(self, er: bytes, contents: list[Body]) -> None:
         frame_max = self.conn.frame_max

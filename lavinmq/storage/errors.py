@@ -10,6 +10,10 @@ class StoreFullError(OSError):
     ``push`` may succeed once space is available again.
     """
 
+    stored = 0
+    """How many records of the failed ``push_many`` were stored before the error (the
+    first ones, in order)."""
+
 
 class CorruptSegmentError(Exception):
     """A segment file is unreadable or does not start with ``SEGMENT_MAGIC``.

@@ -19,6 +19,7 @@ import os
 from collections.abc import Sequence
 from typing import Final
 
+from lavinmq.storage.errors import StoreFullError
 from lavinmq.storage.segment import HEADER_SIZE, LENGTH, LENGTH_SIZE, write_fully
 from lavinmq.storage.segment_set import SegmentSet
 
@@ -121,6 +122,9 @@ class RecordWriter(SegmentSet):
     def push_many(self, payloads: Sequence[bytes | memoryview]) -> None:
         """Append records, as ``push`` does one by one (their positions are not returned).
 
+        Raises:
+            StoreFullError: with ``stored``, the number of records appended before it.
+
         Runs of large records that fit in the write segment take two syscalls per run
         instead of two per record: a ``pwritev`` of the first payload and every later
         length and payload, then the first length. That length is the commit point: until
@@ -128,12 +132,16 @@ class RecordWriter(SegmentSet):
         record behind.
         """
         i, count = 0, len(payloads)
-        while i < count:
-            if len(payloads[i]) < PWRITE_MIN or i + 1 == count:
-                self.push(payloads[i])
-                i += 1
-            else:
-                i = self._push_run(payloads, i)
+        try:
+            while i < count:
+                if len(payloads[i]) < PWRITE_MIN or i + 1 == count:
+                    self.push(payloads[i])
+                    i += 1
+                else:
+                    i = self._push_run(payloads, i)
+        except StoreFullError as exc:
+            exc.stored = i  # only a roll fails, before record i is written
+            raise
 
     def _push_run(self, payloads: Sequence[bytes | memoryview], i: int) -> int:
         first = payloads[i]

@@ -29,7 +29,7 @@ from lavinmq.broker.queue.rules import (
     coarse_monotonic,
 )
 from lavinmq.broker.queue.settings import QueueSettings, resolve
-from lavinmq.storage import MessageStore
+from lavinmq.storage import MessageStore, StoreFullError
 from lavinmq.storage.message_store import HOLD_MIN
 
 if TYPE_CHECKING:
@@ -219,8 +219,20 @@ class Queue(RulesMixin, DeliveryMixin):
         return self._plain or not self.settings.has_limits
 
     def publish_many(self, records: list[Record]) -> None:
-        """Append records that all passed the same routing (the batched publish path)."""
-        self.store.push_many(records)
+        """Append records that all passed the same routing (the batched publish path).
+
+        Raises:
+            StoreFullError: the first ``stored`` records are in the queue, the rest not.
+        """
+        try:
+            self.store.push_many(records)
+        except StoreFullError as exc:
+            if exc.stored:
+                self._published(records[: exc.stored])
+            raise
+        self._published(records)
+
+    def _published(self, records: list[Record]) -> None:
         self.stat_publish += len(records)
         if len(records[-1]) >= HOLD_MIN and self._consumers:
             self.store.hold_pushed(records)  # delivered from memory, not read back
