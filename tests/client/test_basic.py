@@ -148,6 +148,29 @@ async def test_mandatory_unroutable_message_is_returned(ch: Channel) -> None:
     assert msg.properties.message_id == "ret"
 
 
+async def test_a_batch_of_unroutable_mandatory_messages_all_return(ch: Channel) -> None:
+    # publish_many writes them in one buffer: the broker reads and routes them as a batch
+    returned: list[Message] = []
+    ch.on_return = returned.append
+    props = BasicProperties(message_id="many")
+    ch.publish_many(b"lost", 50, "amq.direct", "no-such-binding", props, mandatory=True)
+    await wait_for(lambda: len(returned) == 50)
+    assert {(m.reply_code, m.body, m.routing_key) for m in returned} == {
+        (312, b"lost", "no-such-binding")
+    }
+    assert all(m.properties.message_id == "many" for m in returned)
+
+
+async def test_a_batch_to_a_missing_exchange_closes_the_channel_with_404(
+    conn: Connection,
+) -> None:
+    ch = await conn.channel()
+    ch.publish_many(b"x", 20, "no-such-exchange", "k")
+    with pytest.raises(ChannelClosed) as info:
+        await ch.basic_qos(0)  # the next round trip sees the close
+    assert info.value.reply_code == 404 and "no-such-exchange" in info.value.reply_text
+
+
 async def test_consumer_cancel_notification(conn: Connection) -> None:
     ch = await conn.channel()
     name, _, _ = await ch.queue_declare("", auto_delete=False)
