@@ -90,7 +90,7 @@ class Launcher:
             self.amqps_port = server.sockets[0].getsockname()[1]
         if cfg.unix_path:
             self.servers.append(await listen_unix(self.broker, cfg.unix_path))
-        if cfg.http_port >= 0 or (cfg.https_port >= 0 and cfg.tls_cert_path):
+        if cfg.http_port >= 0 or cfg.http_unix_path or (cfg.https_port >= 0 and cfg.tls_cert_path):
             await self._start_http()
         self._start_services()
         if cfg.pidfile:
@@ -117,6 +117,9 @@ class Launcher:
                 reuse_address=True,
             )
             self.https_port = self._remember(server, "https", "management API (HTTPS)")
+        if cfg.http_unix_path:
+            self.servers.append(await loop.create_unix_server(lazy, cfg.http_unix_path))
+            log.info("management API listening on unix:%s", cfg.http_unix_path)
 
     def _remember(self, server: asyncio.Server, protocol: str, what: str) -> int:
         assert self.broker is not None

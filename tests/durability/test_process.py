@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
+import shutil
 import signal
+import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -231,3 +235,35 @@ def test_unconfirmed_state_never_corrupts_on_repeated_kills(
     conn.close()
     assert broker.terminate() == 0
     assert os.listdir(broker.data_dir / sha1("/") / sha1("q"))
+
+
+def test_unix_sockets_and_pidfile(broker_process: MakeProcess, tmp_path: Path) -> None:
+    # Paths short enough for sun_path (108 bytes): pytest's tmp_path may not be.
+    sockets = Path(tempfile.mkdtemp(prefix="lmq-"))
+    amqp_path, http_path = sockets / "amqp.sock", sockets / "http.sock"
+    pidfile = tmp_path / "lavinmq.pid"
+    args = ["--amqp-unix-path", str(amqp_path), "--http-unix-path", str(http_path)]
+    broker = broker_process(args=[*args, "--pidfile", str(pidfile)]).start()
+    assert pidfile.read_text().strip() == str(broker.pid)
+    wait_until(lambda: amqp_path.exists() and http_path.exists(), what="unix sockets")
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.settimeout(5)
+        sock.connect(str(amqp_path))
+        sock.sendall(b"AMQP\x00\x00\x09\x01")
+        start = sock.recv(4096)  # Connection.Start: a method frame, class 10 method 10
+        assert start[0] == 1 and start[7:11] == b"\x00\x0a\x00\x0a", start[:16]
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.settimeout(5)
+        sock.connect(str(http_path))
+        auth = base64.b64encode(b"guest:guest").decode()
+        sock.sendall(
+            f"GET /api/whoami HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {auth}\r\n"
+            "Connection: close\r\n\r\n".encode()
+        )
+        reply = b""
+        while chunk := sock.recv(4096):
+            reply += chunk
+        assert reply.startswith(b"HTTP/1.1 200") and b'"name":"guest"' in reply
+    assert broker.terminate() == 0
+    assert not pidfile.exists()
+    shutil.rmtree(sockets, ignore_errors=True)
