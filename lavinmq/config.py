@@ -87,6 +87,7 @@ INI_KEYS: dict[tuple[str, str], str] = {
     ("main", "free_disk_min"): "free_disk_min",
     ("main", "memory_high_watermark"): "memory_high_watermark",
     ("main", "set_timestamp"): "set_timestamp",
+    ("amqp", "set_timestamp"): "set_timestamp",  # where LavinMQ 1.x had it
     ("main", "default_user_only_loopback"): "guest_only_loopback",
     ("main", "default_user"): "default_user",
     ("main", "default_password"): "default_password",

@@ -8,7 +8,9 @@ reply_to get here with work to do; ``EMPTY`` properties cost one comparison. Han
   reaches start checking message TTLs;
 - ``CC``/``BCC`` headers add routing keys; ``BCC`` is removed before the message is stored;
 - ``reply_to = amq.rabbitmq.reply-to`` is rewritten to this channel's direct reply-to
-  address (406 when the channel has no reply consumer).
+  address (406 when the channel has no reply consumer);
+- with ``set_timestamp`` on, a message without a ``timestamp`` gets the time it arrived
+  (``stamped``), as LavinMQ does.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from lavinmq.amqp.properties import (
 from lavinmq.amqp.types import FieldTable
 
 FLAG_REPLY_TO = 0x0200
+FLAG_TIMESTAMP = 0x0040
 FLAG_USER_ID = 0x0010
 DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
 
@@ -65,6 +68,15 @@ def inspect(properties: bytes, user: str, reply_token: str | None) -> Inspected:
     if flags & (FLAG_USER_ID | FLAG_REPLY_TO) or (out.headers and _has_cc(out.headers)):
         _rewrite(out, user, reply_token)
     return out
+
+
+def stamped(properties: bytes, now: int) -> bytes:
+    """``properties`` with ``timestamp`` set to ``now`` (seconds) unless it has one."""
+    if (properties[0] << 8 | properties[1]) & FLAG_TIMESTAMP:
+        return properties
+    props = BasicProperties.decode(properties)
+    props.timestamp = now
+    return props.encode()
 
 
 def _has_cc(headers: FieldTable) -> bool:

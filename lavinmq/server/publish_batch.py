@@ -40,7 +40,13 @@ class BatchPublishHandlers(PublishHandlers):
     def on_publish_batch(self, m: spec.BasicPublish, contents: list[Body]) -> None:
         if self.closing:
             return
-        if len(contents) == 2 or self.in_tx or m.immediate or not _simple(contents):
+        if (
+            len(contents) == 2
+            or self.in_tx
+            or m.immediate
+            or not _simple(contents)
+            or self.conn.config.set_timestamp  # each one stamped on its own
+        ):
             for i in range(0, len(contents), 2):
                 self.on_publish(m, cast(bytes, contents[i]), contents[i + 1])
             return

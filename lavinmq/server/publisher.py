@@ -10,6 +10,7 @@ refused the message) are sent singly, in order.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from lavinmq.amqp import spec
@@ -22,7 +23,7 @@ from lavinmq.broker.message import Record, encode_record, return_frames, shortst
 from lavinmq.broker.queue.queue import Queue
 from lavinmq.server import direct_reply
 from lavinmq.server.channel_state import ChannelState
-from lavinmq.server.inspect import inspect
+from lavinmq.server.inspect import inspect, stamped
 from lavinmq.storage import StoreFullError
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,8 @@ class PublishHandlers(ChannelState):
         if user is not None and user.topic_permissions and ex.TYPE == "topic":
             self.check_topic("write", ex.name, m.routing_key, 60, 40)
         reply = self.direct_reply
+        if self.conn.config.set_timestamp:
+            properties = stamped(properties, int(time.time()))
         msg = inspect(properties, self.conn.user_name, reply.token if reply else None)
         self.stat_publish += 1
         er = self._er_cache.get((m.exchange, m.routing_key)) or self._exchange_rk(
