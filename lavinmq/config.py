@@ -57,7 +57,6 @@ class Config:
     default_consumer_prefetch: int = 65535
     stats_interval: int = 5000
     stats_log_size: int = 120
-    max_deliveries_per_tick: int = 4096
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
