@@ -17,6 +17,30 @@ def test_priority_queue_orders_by_priority(ch) -> None:
     assert [b for _, _, b in get_all(ch, "prio")] == [b"3", b"1", b"4", b"0", b"2"]
 
 
+def test_priority_queue_without_and_above_max_priority(ch) -> None:
+    ch.queue_declare("prio-edges", arguments={"x-max-priority": 3})
+    publish(ch, "prio-edges", b"none")  # no priority property: the lowest level
+    publish(ch, "prio-edges", b"huge", priority=200)  # above the maximum: the highest
+    publish(ch, "prio-edges", b"two", priority=2)
+    publish(ch, "prio-edges", b"three", priority=3)
+    bodies = [b for _, _, b in get_all(ch, "prio-edges")]
+    assert bodies == [b"huge", b"three", b"two", b"none"]
+
+
+def test_deleting_a_delayed_exchange_drops_what_it_held(broker: BrokerThread, ch) -> None:
+    ch.exchange_declare("dly-del", "x-delayed-message", arguments={"x-delayed-type": "fanout"})
+    ch.queue_declare("dly-del-q")
+    ch.queue_bind("dly-del-q", "dly-del")
+    publish(ch, "", b"held", exchange="dly-del", headers={"x-delay": 150})
+    ex = broker.call(lambda: broker.broker.vhosts["/"].exchanges["dly-del"])
+    directory = str(ex._store._dir)
+    assert broker.call(lambda: ex.details()["messages_delayed"]) == 1
+    ch.exchange_delete("dly-del")
+    time.sleep(0.3)  # past the delay: nothing arrives, and its store is gone
+    assert count(ch, "dly-del-q") == 0
+    assert not os.path.exists(directory)
+
+
 def test_priority_queue_requeue_confirms_purge_restart_and_delete(broker: BrokerThread) -> None:
     from tests.integration.helpers import pika_connect
 
