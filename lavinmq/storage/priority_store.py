@@ -30,6 +30,11 @@ class PriorityStore:
             MessageStore(self._dir / f"prio.{n:03d}", segment_size) for n in range(max_priority + 1)
         ]
 
+    @property
+    def directory(self) -> str:
+        """The queue's directory, holding one store directory per level."""
+        return str(self._dir)
+
     def push(self, payload: bytes, priority: int = 0) -> int:
         level = min(max(priority, 0), len(self._levels) - 1)
         return self._levels[level].push(payload) | (level << LEVEL_SHIFT)

@@ -169,6 +169,11 @@ class SegmentSet:
         name = self._name
         return os.path.join(self._parent, name if isinstance(name, str) else name.hex())
 
+    @property
+    def directory(self) -> str:
+        """The store's directory (it may not exist before the first record)."""
+        return self._dir
+
     def _path(self, name: str) -> str:
         return os.path.join(self._dir, name)
 

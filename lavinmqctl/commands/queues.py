@@ -156,3 +156,23 @@ def purge_queue(ctx: typer.Context, name: QueueName, vhost: VHost = None) -> Non
     vh = sess.vhost_for(vhost)
     sess.info(f'Purging queue "{name}" in vhost "{vh}" ...')
     sess.api.delete(api_path("queues", vh, name, "contents"))
+
+
+@app.command("pause_queue", rich_help_panel=PANEL)
+def pause_queue(ctx: typer.Context, name: QueueName, vhost: VHost = None) -> None:
+    """Pause all consumers on a queue (no deliveries until resume_queue)."""
+    _pause_or_resume(ctx, name, vhost, "pause")
+
+
+@app.command("resume_queue", rich_help_panel=PANEL)
+def resume_queue(ctx: typer.Context, name: QueueName, vhost: VHost = None) -> None:
+    """Resume all consumers on a queue."""
+    _pause_or_resume(ctx, name, vhost, "resume")
+
+
+def _pause_or_resume(ctx: typer.Context, name: str, vhost: str | None, action: str) -> None:
+    sess = session(ctx)
+    vh = sess.vhost_for(vhost)
+    verb = "Pausing" if action == "pause" else "Resuming"
+    sess.info(f'{verb} queue "{name}" in vhost "{vh}" ...')
+    sess.api.put(api_path("queues", vh, name, action))

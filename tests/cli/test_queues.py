@@ -100,6 +100,18 @@ def test_purge_queue(ctl: Ctl, broker: BrokerThread) -> None:
     assert json_out(ctl("-f", "json", "list_queues")) == [{"name": "work", "messages": 0}]
 
 
+def test_pause_and_resume_queue(ctl: Ctl, broker: BrokerThread) -> None:
+    ok(ctl("create_queue", "held", "--durable"))
+    out = ok(ctl("pause_queue", "held"))
+    assert out == 'Pausing queue "held" in vhost "/" ...\n'
+    assert json_out(ctl("-f", "json", "list_queues", "name", "state")) == [
+        {"name": "held", "state": "paused"}
+    ]
+    assert ok(ctl("resume_queue", "held")) == 'Resuming queue "held" in vhost "/" ...\n'
+    assert json_out(ctl("-f", "json", "list_queues", "name", "state"))[0]["state"] == "running"
+    fails(ctl("pause_queue", "nope"), "404")
+
+
 def test_queue_404s(ctl: Ctl) -> None:
     fails(ctl("purge_queue", "nope"), r"^Error: 404 Not Found: .*nope")
     fails(ctl("delete_queue", "nope"), r"^Error: 404 Not Found: .*nope")

@@ -40,6 +40,7 @@ class DeliveryMixin:
     store: MessageStore
     settings: QueueSettings
     deleted: bool
+    paused: bool
     congested: bool
     unacked: int
     stat_deliver: int
@@ -69,7 +70,7 @@ class DeliveryMixin:
     def _deliver_loop(self) -> None:
         self._scheduled = False
         store = self.store
-        if not self._consumers or self.deleted:
+        if not self._consumers or self.deleted or self.paused:
             store.release_held()
             return
         if self._in_runs and len(self._consumers) == 1:

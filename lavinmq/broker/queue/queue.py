@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from lavinmq.amqp.types import FieldTable
 from lavinmq.broker.interfaces import DeliveryTarget
 from lavinmq.broker.message import Record
+from lavinmq.broker.queue.admin import AdminMixin
 from lavinmq.broker.queue.delivery import NO_WAITERS, DeliveryMixin
 from lavinmq.broker.queue.rules import (
     EXPIRY_MESSAGES,
@@ -41,7 +42,7 @@ NO_ARGUMENTS: FieldTable = {}
 """Shared by every queue declared without arguments (never mutated)."""
 
 
-class Queue(RulesMixin, DeliveryMixin):
+class Queue(RulesMixin, DeliveryMixin, AdminMixin):
     """One AMQP queue."""
 
     IS_QUEUE: ClassVar[bool] = True
@@ -72,6 +73,7 @@ class Queue(RulesMixin, DeliveryMixin):
         "exclusive",
         "name",
         "owner",
+        "paused",
         "settings",
         "stat_ack",
         "stat_deliver",
@@ -112,6 +114,7 @@ class Queue(RulesMixin, DeliveryMixin):
         self.store = self._open_store(directory, segment_size)
         self.unacked = 0
         self.deleted = False
+        self.paused = durable and self._paused_on_disk()
         self.congested = self.ack_gated = False
         self.stat_publish = self.stat_deliver = self.stat_ack = 0
         self.stat_get = self.stat_redeliver = self.stat_reject = 0
@@ -303,8 +306,11 @@ class Queue(RulesMixin, DeliveryMixin):
 
     # -- get / ack / reject -------------------------------------------------------------
 
-    def get(self, no_ack: bool) -> tuple[int, bytes, bool] | None:
-        """Basic.Get: the next ready message, or None."""
+    def get(self, no_ack: bool, force: bool = False) -> tuple[int, bytes, bool] | None:
+        """Basic.Get: the next ready message, or None (always while paused, unless
+        ``force``: the management API's get)."""
+        if self.paused and not force:
+            return None
         self.touch()
         self._polled()
         while True:
@@ -380,27 +386,3 @@ class Queue(RulesMixin, DeliveryMixin):
             if handle is not None:
                 handle.cancel()
         self.store.close()
-
-    def details(self) -> dict[str, Any]:
-        """The RabbitMQ management API shape of this queue (without rates)."""
-        store = self.store
-        active = self.active_consumer
-        out: dict[str, Any] = {
-            "name": self.name,
-            "vhost": self.vhost_name,
-            "durable": self.durable,
-            "exclusive": self.exclusive,
-            "auto_delete": self.auto_delete,
-            "arguments": self.arguments,
-            "consumers": len(self._consumers),
-            "messages": store.count,
-            "messages_ready": store.ready,
-            "messages_unacknowledged": self.unacked,
-            "message_bytes": store.bytesize,
-            "message_bytes_ready": store.ready_bytesize,
-            "state": "running",
-            "effective_arguments": self.settings.effective_arguments(),
-        }
-        if active is not None:
-            out["single_active_consumer_tag"] = active.tag
-        return out

@@ -1,4 +1,5 @@
-"""/api/queues: list, declare, delete, purge (/contents) and get messages (/get)."""
+"""/api/queues: list, declare, delete, purge (/contents), get messages (/get), and
+pause and resume (as LavinMQ)."""
 
 from __future__ import annotations
 
@@ -107,6 +108,20 @@ async def purge_queue(request: web.Request) -> web.Response:
     return no_content()
 
 
+@routes.put("/api/queues/{vhost}/{name}/pause")
+@routes.put("/api/queues/{vhost}/{name}/resume")
+async def pause_or_resume_queue(request: web.Request) -> web.Response:
+    """LavinMQ's queue pause: no deliveries and no Basic.Get until resumed (204)."""
+    vhost = vhost_of(request)
+    q = get_queue(vhost, request.match_info["name"])
+    check_perm(request, vhost.name, "configure", "queue", q.name)
+    if request.path.endswith("/pause"):
+        q.pause()
+    else:
+        q.resume()
+    return no_content()
+
+
 def message_view(
     q: Queue, record: bytes, redelivered: bool, encoding: str, truncate: int | None
 ) -> dict[str, Any]:
@@ -161,7 +176,7 @@ async def get_messages(request: web.Request) -> web.Response:
     out: list[dict[str, Any]] = []
     try:
         for _ in range(count):
-            item = q.get(no_ack=False)
+            item = q.get(no_ack=False, force=True)  # paused or not, as LavinMQ
             if item is None:
                 break
             pos, record, redelivered = item
