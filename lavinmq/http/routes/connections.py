@@ -81,6 +81,28 @@ async def close_connection(request: web.Request) -> web.Response:
     return no_content()
 
 
+@routes.get("/api/connections/username/{username}")
+async def user_connections(request: web.Request) -> web.Response:
+    """The connections of one user (RabbitMQ's ``/api/connections/username/{username}``)."""
+    username = request.match_info["username"]
+    sampler, age = sampler_of(request), age_params(request)
+    conns = [c for c in visible_connections(request) if c.user_name == username]
+    return json_response([connection_view(c, sampler, age) for c in conns])
+
+
+@routes.delete("/api/connections/username/{username}")
+async def close_user_connections(request: web.Request) -> web.Response:
+    """Close every connection of one user (yourself, or anyone as an administrator)."""
+    username = request.match_info["username"]
+    if username != user_of(request).name and not is_admin(request):
+        raise access_refused("only administrators may close other users' connections")
+    reason = request.headers.get("X-Reason", "Closed via management plugin")
+    for conn in list(broker_of(request).connections.values()):
+        if conn.user_name == username:
+            conn.close_by_server(ConnectionForced.reply_code, f"CONNECTION_FORCED - {reason}")
+    return no_content()
+
+
 @routes.get("/api/connections/{name}/channels")
 async def connection_channels(request: web.Request) -> web.Response:
     conn = _connection(request)
