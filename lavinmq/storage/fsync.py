@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 
-def fsync_directory(path: Path) -> None:
+def fsync_directory(path: Path | str) -> None:
     """Fsync a directory so that entries created or renamed in it are durable."""
     fd = os.open(path, os.O_RDONLY)
     try:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from lavinmq.storage.fsync import fsync_directory
+
 if TYPE_CHECKING:
     from lavinmq.broker.interfaces import DeliveryTarget
     from lavinmq.broker.queue.settings import QueueSettings
@@ -53,9 +55,13 @@ class AdminMixin:
             return
         self.paused = True
         self.ack_gated = False  # its consumers wait for resume, not for their acks
-        os.makedirs(self.store.directory, exist_ok=True)
-        with open(os.path.join(self.store.directory, PAUSED_FILE), "wb"):
+        directory = self.store.directory
+        os.makedirs(directory, exist_ok=True)  # a store makes it at its first record
+        with open(os.path.join(directory, PAUSED_FILE), "wb"):
             pass
+        # The store would not sync a directory it finds made: its entry must last too.
+        fsync_directory(directory)
+        fsync_directory(os.path.dirname(directory))
 
     def resume(self) -> None:
         """Give out messages again, starting with a delivery loop now."""
