@@ -79,6 +79,10 @@ class ShovelRunner:
         except ShovelConfigError as exc:
             self._set_state("terminated", str(exc))
 
+    def hold(self) -> None:
+        """Mark this (never started) runner paused: the store keeps it instead."""
+        self._set_state("paused")
+
     def start(self) -> None:
         if self.cfg is not None and self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run())

@@ -8,7 +8,9 @@ saved (``VHostParameters.listeners``) and once a second, which also notices new 
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
@@ -59,6 +61,7 @@ class ShovelStore(ReconcilingService[tuple[str, str], ShovelRunner]):
             if key not in wanted:
                 del self.workers[key]
                 self._stop_later(runner)
+                self._set_paused(key, False)
             elif wanted[key] != runner.value:  # redefined: the new one starts once this stopped
                 self._launch(key, wanted[key], after=runner)
         for key, value in wanted.items():
@@ -69,7 +72,30 @@ class ShovelStore(ReconcilingService[tuple[str, str], ShovelRunner]):
         runner = ShovelRunner(
             key[0], key[1], value, lambda u: resolve_uri(self.broker, u), self._done
         )
+        marker = self._marker(key)
+        if marker is not None and marker.exists():  # paused: kept, not started
+            runner.hold()
+            self.workers[key] = runner
+            if after is not None:
+                self._stop_later(after)
+            return
         self._replace(key, runner, after)
+
+    def _marker(self, key: tuple[str, str]) -> Path | None:
+        """Where a paused shovel's marker file goes (LavinMQ keeps one per paused shovel)."""
+        vhost = self.broker.vhosts.get(key[0])
+        if vhost is None:
+            return None
+        return vhost.dir / f"shovel.{hashlib.sha1(key[1].encode()).hexdigest()}.paused"
+
+    def _set_paused(self, key: tuple[str, str], paused: bool) -> None:
+        marker = self._marker(key)
+        if marker is None:
+            return
+        if paused:
+            marker.write_bytes(key[1].encode())
+        else:
+            marker.unlink(missing_ok=True)
 
     def _stop_later(self, runner: ShovelRunner) -> None:
         self._later(runner.stop())
@@ -94,6 +120,25 @@ class ShovelStore(ReconcilingService[tuple[str, str], ShovelRunner]):
 
     def get(self, vhost: str, name: str) -> ShovelRunner | None:
         return self.workers.get((vhost, name))
+
+    def pause(self, vhost: str, name: str) -> bool | None:
+        """Stop a shovel until ``resume``, across restarts too (its in-flight messages
+        are confirmed first). None: no such shovel; False: it is paused already."""
+        runner = self.workers.get((vhost, name))
+        if runner is None or runner.state == "paused":
+            return None if runner is None else False
+        self._set_paused((vhost, name), True)
+        self._launch((vhost, name), runner.value, after=runner)
+        return True
+
+    def resume(self, vhost: str, name: str) -> bool | None:
+        """Start a paused shovel again. None: no such shovel; False: it is not paused."""
+        runner = self.workers.get((vhost, name))
+        if runner is None or runner.state != "paused":
+            return None if runner is None else False
+        self._set_paused((vhost, name), False)
+        self._launch((vhost, name), runner.value)
+        return True
 
     def restart(self, vhost: str, name: str) -> bool:
         """Restart one shovel (a new session, counters reset); False if there is none."""

@@ -202,3 +202,34 @@ async def test_defined_by_definitions_import(pair: Pair) -> None:
     assert [p["name"] for p in exported["parameters"] if p["component"] == "shovel"] == ["imp"]
     await publish(a.amqp_url, [b"via import"], routing_key="src", declare_queue="src")
     assert await drain(b.amqp_url, "dst", 1) == [b"via import"]
+
+
+async def test_pause_and_resume(pair: Pair) -> None:
+    a, b = pair
+    api = Api(b)
+    await publish(a.amqp_url, [b"before"], routing_key="src", declare_queue="src")
+    await api.put_parameter("shovel", "p", shovel(a.amqp_url, "amqp://"))
+    await running(api, "p")
+    assert await drain(b.amqp_url, "dst", 1) == [b"before"]
+    status, _ = await api.request("PUT", "/api/shovels/%2f/p/pause")
+    assert status == 204
+    assert (await api.get("/api/shovels/%2f/p"))["state"] == "paused"
+    await wait_for(
+        lambda: a.call(lambda: not a.broker.vhosts["/"].queues["src"].consumers),
+        what="the paused shovel's consumer gone",
+    )
+    await publish(a.amqp_url, [b"held"], routing_key="src")
+    assert (await api.request("PUT", "/api/shovels/%2f/p/pause"))[0] == 422
+    assert (await api.request("PUT", "/api/shovels/%2f/nope/pause"))[0] == 404
+    b.restart()  # still paused after a restart; the message waits at the source
+    assert (await api.get("/api/shovels/%2f/p"))["state"] == "paused"
+    assert await api_queue_ready(a, "src") == 1
+    status, _ = await api.request("PUT", "/api/shovels/%2f/p/resume")
+    assert status == 204
+    await running(api, "p")
+    assert await drain(b.amqp_url, "dst", 1) == [b"held"]
+    assert (await api.request("PUT", "/api/shovels/%2f/p/resume"))[0] == 422
+
+
+async def api_queue_ready(broker: BrokerThread, queue: str) -> int:
+    return int(broker.call(lambda: broker.broker.vhosts["/"].queues[queue].store.ready))

@@ -7,12 +7,12 @@ these endpoints show how they are doing and restart them. The HTTP layer does no
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol, cast
 
 from aiohttp import web
 
 from lavinmq.http.context import require, vhost_of
-from lavinmq.http.errors import not_found
+from lavinmq.http.errors import ApiError, not_found
 from lavinmq.http.json import json_response, no_content
 from lavinmq.http.pagination import page
 from lavinmq.http.routes.services import ServiceStatus, service, service_rows
@@ -59,6 +59,33 @@ async def delete_shovel(request: web.Request) -> web.Response:
     if vhost.parameters.parameters.pop(("shovel", request.match_info["name"]), None) is None:
         raise not_found(f"shovel '{request.match_info['name']}' not found")
     vhost.parameters.save()
+    return no_content()
+
+
+class Pausable(Protocol):
+    """What pausing needs of the ``ShovelStore``."""
+
+    def pause(self, vhost: str, name: str) -> bool | None: ...
+
+    def resume(self, vhost: str, name: str) -> bool | None: ...
+
+
+@routes.put("/api/shovels/{vhost}/{name}/pause")
+@routes.put("/api/shovels/{vhost}/{name}/resume")
+async def pause_or_resume_shovel(request: web.Request) -> web.Response:
+    """LavinMQ's shovel pause and resume: 204, 404 for no such shovel, 422 when it is
+    paused already (pause) or not paused (resume)."""
+    require(request, "policymaker")
+    vhost = vhost_of(request)
+    name = request.match_info["name"]
+    store = cast(Pausable | None, _store(request))
+    pausing = request.path.endswith("/pause")
+    done = None if store is None else (store.pause if pausing else store.resume)(vhost.name, name)
+    if done is None:
+        raise not_found(f"shovel '{name}' not found")
+    if not done:
+        state = "paused already" if pausing else "not paused"
+        raise ApiError(422, "unprocessable_entity", f"shovel '{name}' is {state}")
     return no_content()
 
 
