@@ -148,6 +148,12 @@ def test_publish_and_get_a_message_on_the_queue_page(ui: UI, broker: BrokerThrea
     page.click("#purge-queue")
     ui.confirm()
     expect(page.locator("#queue-ready")).to_have_text("0")
+    page.click("#pause-queue")
+    expect(page.locator("#pause-queue")).to_have_text("Resume")
+    expect(page.locator(".state-paused")).to_have_text("paused")
+    page.click("#pause-queue")
+    expect(page.locator("#pause-queue")).to_have_text("Pause")
+    expect(page.locator(".state-running")).to_have_text("running")
 
 
 def test_exchange_binding_and_publish(ui: UI, broker: BrokerThread) -> None:

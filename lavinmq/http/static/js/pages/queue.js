@@ -1,6 +1,6 @@
-// One queue: details, rates, lengths, consumers, bindings; publish, get, purge and delete.
+// One queue: details, rates, lengths, consumers, bindings; publish, get, pause, purge and delete.
 
-import { del, get, post, query, url } from '../api.js'
+import { del, get, post, put, query, url } from '../api.js'
 import { LineChart, valuesFromSamples } from '../chart.js'
 import { add, card, clear, confirm, details, fmt, h, toast } from '../dom.js'
 import { field, form, input, select } from '../forms.js'
@@ -26,6 +26,7 @@ export default async function queue (ctx) {
   const ratesEl = h('div', { id: 'queue-rates-chart' })
   const lengthsEl = h('div', { id: 'queue-lengths-chart' })
   const bindings = bindingsCard(url`/api/queues/${vhost}/${name}/bindings`, 'destination')
+  const pause = h('button', { type: 'button', class: 'btn', id: 'pause-queue' }, 'Pause')
   const purge = h('button', { type: 'button', class: 'btn', id: 'purge-queue' }, 'Purge')
   const remove = h('button', { type: 'button', class: 'btn btn-danger', id: 'delete-queue' }, 'Delete')
   const results = h('div', { class: 'messages', id: 'messages', 'aria-live': 'polite' })
@@ -34,7 +35,7 @@ export default async function queue (ctx) {
   title.append(' ', h('small', {}, `queue in ${vhost}`))
   add(ctx.main,
     title,
-    h('div', { class: 'actions card' }, purge, remove),
+    h('div', { class: 'actions card' }, pause, purge, remove),
     h('div', { class: 'grid' }, card('Details', info), card('Message rates', ratesEl)),
     h('div', { class: 'grid' }, card('Queued messages', lengthsEl), card('Consumers', consumers)),
     card('Bindings', bindings.el, h('h3', {}, 'Add binding'), bindForm(vhost, name, 'destination', bindings.reload)),
@@ -55,6 +56,12 @@ export default async function queue (ctx) {
   })
   ctx.signal.addEventListener('abort', () => { rates.chart.dispose(); lengths.dispose() })
 
+  pause.addEventListener('click', async () => {
+    const action = pause.dataset.state === 'paused' ? 'resume' : 'pause'
+    await put(`${base}/${action}`)
+    toast(`Queue ${name} ${action === 'pause' ? 'paused: no deliveries until resumed' : 'resumed'}`)
+    await refresh()
+  })
   purge.addEventListener('click', async () => {
     if (!await confirm(`Remove all ready messages from ${name}?`, 'Purge')) return
     await del(`${base}/contents`)
@@ -72,6 +79,8 @@ export default async function queue (ctx) {
     const q = loaded || await load()
     loaded = null
     clear(info, queueDetails(q))
+    pause.dataset.state = q.state
+    pause.textContent = q.state === 'paused' ? 'Resume' : 'Pause'
     rates.update(q.message_stats)
     lengths.update(valuesFromSamples(q, ['messages_ready', 'messages_unacknowledged']))
     clear(consumers, consumerTable(q.consumer_details || []))
