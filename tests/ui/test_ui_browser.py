@@ -275,6 +275,10 @@ def test_shovel_and_federation_upstream_forms(ui: UI, broker: BrokerThread) -> N
     expect(row).to_contain_text("queue from-here")
     value = api(broker, "GET", "/api/parameters/shovel/%2F/mover").json()["value"]
     assert value["src-queue"] == "from-here" and value["dest-queue"] == "to-there"
+    row.get_by_role("button", name="Pause").click()
+    expect(row).to_contain_text("paused")
+    row.get_by_role("button", name="Resume").click()
+    expect(row).not_to_contain_text("paused")
     row.get_by_role("button", name="Delete").click()
     ui.confirm()
     expect(page.locator("#shovels tbody")).not_to_contain_text("mover")

@@ -1,4 +1,4 @@
-// Shovels: ``shovel`` parameters with their live status; add, restart and delete.
+// Shovels: ``shovel`` parameters with their live status; add, pause, restart and delete.
 
 import { del, get, put, url } from '../api.js'
 import { add, card, confirm, fmt, h, toast } from '../dom.js'
@@ -6,6 +6,19 @@ import { checkbox, field, form, input, select, vhostSelect } from '../forms.js'
 import { DataTable } from '../table.js'
 
 const ACK_MODES = [['on-confirm', 'On confirm'], ['on-publish', 'On publish'], ['no-ack', 'No ack']]
+
+function pauseButton (r, paused, done) {
+  const action = paused ? 'resume' : 'pause'
+  return h('button', {
+    type: 'button',
+    class: 'btn btn-small',
+    async onclick () {
+      await put(url`/api/shovels/${r.vhost}/${r.name}/${action}`)
+      toast(`Shovel ${r.name} ${paused ? 'resumed' : 'paused'}`)
+      await done()
+    }
+  }, paused ? 'Resume' : 'Pause')
+}
 
 /** ``amqp://user:secret@host`` without the password, for display. */
 export function scrub (uri) {
@@ -39,6 +52,7 @@ export default async function shovels (ctx) {
       {
         label: h('span', { class: 'sr-only' }, 'Actions'),
         render: r => h('div', { class: 'actions' },
+          pauseButton(r, status[key(r)]?.state === 'paused', () => table.invalidate()),
           h('button', {
             type: 'button',
             class: 'btn btn-small',
