@@ -125,6 +125,13 @@ class Consumer:
             channel.unacked[tag] = (queue, pos, self)
             self.unacked += 1
 
+    def cancel(self) -> None:
+        """Cancelled by an operator (management API): the queue forgets it and the client
+        is told as when its queue is deleted. Its unacked messages stay with the channel."""
+        queue = self.queue
+        self.cancel_by_server()
+        queue.remove_consumer(self)
+
     def cancel_by_server(self) -> None:
         """The queue was deleted: notify a client that supports consumer_cancel_notify."""
         channel = self.channel

@@ -1,6 +1,10 @@
-"""/api/connections/username/{username}: list and close one user's connections."""
+"""Operators acting on clients: close one user's connections
+(/api/connections/username/{username}), cancel one consumer (/api/consumers/...)."""
 
 from __future__ import annotations
+
+import time
+from urllib.parse import quote
 
 import pika
 import requests
@@ -43,3 +47,28 @@ def _closed_by_broker(conn: pika.BlockingConnection) -> bool:
         assert exc.reply_code == 320 and "maintenance" in exc.reply_text
         return True
     return False
+
+
+def test_cancel_a_consumer_through_the_api(broker: BrokerThread) -> None:
+    base = f"http://127.0.0.1:{broker.http_port}/api"
+    conn = pika_connect(broker)
+    ch = conn.channel()
+    ch.queue_declare("cq")
+    cancelled: list[object] = []
+    ch.add_on_cancel_callback(cancelled.append)
+    tag = ch.basic_consume("cq", lambda *_: None)
+    wait_for(lambda: requests.get(f"{base}/consumers", auth=GUEST, timeout=5).json())
+    [row] = requests.get(f"{base}/consumers/%2F", auth=GUEST, timeout=5).json()
+    name = quote(row["channel_details"]["connection_name"], safe="")
+    number = row["channel_details"]["number"]
+    r = requests.delete(f"{base}/consumers/%2F/{name}/{number}/nope", auth=GUEST, timeout=5)
+    assert r.status_code == 404
+    r = requests.delete(f"{base}/consumers/%2F/{name}/{number}/{tag}", auth=GUEST, timeout=5)
+    assert r.status_code == 204
+    deadline = time.monotonic() + 5
+    while not cancelled and time.monotonic() < deadline:
+        conn.process_data_events(time_limit=0.05)
+    assert cancelled, "the client was told (Basic.Cancel)"
+    assert requests.get(f"{base}/consumers", auth=GUEST, timeout=5).json() == []
+    assert broker.call(lambda: broker.broker.vhosts["/"].queues["cq"].consumer_count) == 0
+    conn.close()

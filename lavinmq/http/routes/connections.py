@@ -133,6 +133,33 @@ async def list_consumers(request: web.Request) -> web.Response:
     return page(request, consumer_rows(visible_vhosts(request)))
 
 
+@routes.delete("/api/consumers/{vhost}/{connection}/{channel}/{consumer_tag}")
+async def cancel_consumer(request: web.Request) -> web.Response:
+    """Cancel one consumer (LavinMQ's API): 204, or 404 when it is not there."""
+    vhost = vhost_of(request)
+    info = request.match_info
+    conn = next(
+        (
+            c
+            for c in visible_connections(request)
+            if c.name == info["connection"] and c.vhost_name == vhost.name
+        ),
+        None,
+    )
+    channel = None if conn is None else getattr(conn, "channels", {}).get(_number(info["channel"]))
+    consumer = None if channel is None else channel.consumers.get(info["consumer_tag"])
+    if conn is None or consumer is None:
+        raise not_found(f"consumer '{info['consumer_tag']}' not found")
+    if conn.user_name != user_of(request).name and not is_admin(request):
+        raise access_refused("only administrators may cancel other users' consumers")
+    consumer.cancel()
+    return no_content()
+
+
+def _number(text: str) -> int:
+    return int(text) if text.isdigit() else -1
+
+
 @routes.get("/api/consumers/{vhost}")
 async def vhost_consumers(request: web.Request) -> web.Response:
     return page(request, consumer_rows([vhost_of(request)]))
