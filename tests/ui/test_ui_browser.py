@@ -312,3 +312,19 @@ def test_pages_render_without_script_errors(ui: UI, route: str) -> None:
         expect(heading).to_have_text("Not found")
     else:
         expect(heading).not_to_have_text("Error")
+
+
+def test_cancel_a_consumer_on_the_queue_page(ui: UI, broker: BrokerThread) -> None:
+    conn = pika.BlockingConnection(pika.URLParameters(broker.amqp_url))
+    ch = conn.channel()
+    ch.queue_declare("watched")
+    ch.basic_consume("watched", lambda *_: None, consumer_tag="ctag-ui")
+    ui.sign_in()
+    ui.go("queues/%2F/watched")
+    page = ui.page
+    row = page.locator("tr", has_text="ctag-ui")
+    row.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_text("No consumers")).to_be_visible()
+    conn.process_data_events(time_limit=0.2)  # the client gets Basic.Cancel
+    assert not ch.consumer_tags
+    conn.close()

@@ -83,7 +83,7 @@ export default async function queue (ctx) {
     pause.textContent = q.state === 'paused' ? 'Resume' : 'Pause'
     rates.update(q.message_stats)
     lengths.update(valuesFromSamples(q, ['messages_ready', 'messages_unacknowledged']))
-    clear(consumers, consumerTable(q.consumer_details || []))
+    clear(consumers, consumerTable(vhost, q.consumer_details || [], refresh))
     await bindings.reload()
   }
   ctx.every(refresh)
@@ -105,10 +105,10 @@ function queueDetails (q) {
   ])
 }
 
-function consumerTable (rows) {
+function consumerTable (vhost, rows, onCancel) {
   if (!rows.length) return h('p', { class: 'muted' }, 'No consumers')
   return h('table', { class: 'data' },
-    h('thead', {}, h('tr', {}, ['Consumer tag', 'Channel', 'Ack required', 'Exclusive', 'Prefetch']
+    h('thead', {}, h('tr', {}, ['Consumer tag', 'Channel', 'Ack required', 'Exclusive', 'Prefetch', '']
       .map(t => h('th', { scope: 'col' }, t)))),
     h('tbody', {}, rows.map(c => h('tr', {},
       h('td', { class: 'mono' }, c.consumer_tag),
@@ -117,7 +117,21 @@ function consumerTable (rows) {
         : '–', c.channel_details.number ? ` (${c.channel_details.number})` : ''),
       h('td', {}, c.ack_required ? 'yes' : 'no'),
       h('td', {}, c.exclusive ? 'yes' : 'no'),
-      h('td', { class: 'num' }, fmt.num(c.prefetch_count))))))
+      h('td', { class: 'num' }, fmt.num(c.prefetch_count)),
+      h('td', {}, c.channel_details.connection_name ? cancelButton(vhost, c, onCancel) : '')))))
+}
+
+function cancelButton (vhost, c, onCancel) {
+  return h('button', {
+    type: 'button',
+    class: 'btn btn-small',
+    async onclick () {
+      const { connection_name: conn, number } = c.channel_details
+      await del(url`/api/consumers/${vhost}/${conn}/${String(number)}/${c.consumer_tag}`)
+      toast(`Consumer ${c.consumer_tag} cancelled`)
+      await onCancel()
+    }
+  }, 'Cancel')
 }
 
 function getForm (vhost, name, results, onDone) {
