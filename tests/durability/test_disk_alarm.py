@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -249,19 +251,30 @@ def test_alarm_on_a_real_small_filesystem(small_fs) -> None:  # type: ignore[no-
     assert not broker.errors
 
 
-def test_full_disk_nacks_and_keeps_the_store_intact(small_fs) -> None:  # type: ignore[no-untyped-def]
-    """ENOSPC when a segment is allocated: nack in confirm mode, channel error otherwise;
-    the broker keeps serving and what was confirmed survives a restart intact."""
-    fs = small_fs("2m")
-    broker = BrokerThread(fs / "data", segment_size=64 * 1024)
+@contextmanager
+def filling_disk(
+    small_fs: Callable[[str], Path], size: str
+) -> Iterator[tuple[BrokerThread, pika.BlockingConnection, RawClient]]:
+    """A broker on a ``size`` tmpfs with its disk alarm off (the disk fills up for real),
+    a durable queue "full", and a raw publisher in confirm mode on channel 1."""
+    broker = BrokerThread(small_fs(size) / "data", segment_size=64 * 1024)
     broker.start()
     try:
-        broker.call(broker.broker.disk_alarm.stop)  # let the disk fill up for real
+        broker.call(broker.broker.disk_alarm.stop)
         admin = pika_connect(broker)
         admin.channel().queue_declare("full", durable=True)
         client = publisher(broker, BLOCKING)
         client.send(1, commands.Confirm.Select())
         client.expect(commands.Confirm.SelectOk)
+        yield broker, admin, client
+    finally:
+        broker.stop()
+
+
+def test_full_disk_nacks_and_keeps_the_store_intact(small_fs) -> None:  # type: ignore[no-untyped-def]
+    """ENOSPC when a segment is allocated: nack in confirm mode, channel error otherwise;
+    the broker keeps serving and what was confirmed survives a restart intact."""
+    with filling_disk(small_fs, "2m") as (broker, admin, client):
         props = commands.Basic.Properties(delivery_mode=2)
         acked: list[bytes] = []
         nacks = 0
@@ -308,7 +321,5 @@ def test_full_disk_nacks_and_keeps_the_store_intact(small_fs) -> None:  # type: 
             got.append(body)
         assert got == acked
         conn.close()
-    finally:
-        broker.stop()
     assert not [e for e in broker.errors if "exception" in e]
-    assert not list((fs / "data").rglob("*.corrupt"))
+    assert not list(Path(broker.config.data_dir).rglob("*.corrupt"))

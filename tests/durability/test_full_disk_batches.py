@@ -10,8 +10,7 @@ import os
 from pamqp import commands, frame, header
 from pamqp.body import ContentBody
 
-from tests.broker_thread import BrokerThread
-from tests.durability.test_disk_alarm import BLOCKING, publisher, ready
+from tests.durability.test_disk_alarm import filling_disk, ready
 from tests.durability.test_disk_alarm import small_fs as small_fs  # the fixture
 from tests.integration.helpers import RawClient, pika_connect
 
@@ -43,16 +42,7 @@ def settle(client: RawClient, upto: int, outcome: dict[int, bool]) -> None:
 
 
 def test_full_disk_acks_what_a_batch_stored_and_nacks_the_rest(small_fs) -> None:  # type: ignore[no-untyped-def]
-    fs = small_fs("1m")
-    broker = BrokerThread(fs / "data", segment_size=64 * 1024)
-    broker.start()
-    try:
-        broker.call(broker.broker.disk_alarm.stop)  # let the disk fill up for real
-        admin = pika_connect(broker)
-        admin.channel().queue_declare("full", durable=True)
-        client = publisher(broker, BLOCKING)
-        client.send(1, commands.Confirm.Select())
-        client.expect(commands.Confirm.SelectOk)
+    with filling_disk(small_fs, "1m") as (broker, admin, client):
         outcome: dict[int, bool] = {}
         stored: list[bytes] = []
         for n in range(200):
@@ -74,6 +64,4 @@ def test_full_disk_acks_what_a_batch_stored_and_nacks_the_rest(small_fs) -> None
         got = [ch.basic_get("full", auto_ack=True)[2] for _ in range(len(stored))]
         assert got == stored and ch.basic_get("full")[0] is None
         ch.connection.close()
-    finally:
-        broker.stop()
     assert not [e for e in broker.errors if "exception" in e]
