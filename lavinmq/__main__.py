@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 
 from lavinmq import log as lavinmq_log
@@ -32,6 +33,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"lavinmq: {exc}", file=sys.stderr)  # noqa: T201
         return 2
     lavinmq_log.setup(config.log_level, config.log_file)
+    if config.extra:  # a typo, or a LavinMQ setting this broker does not have
+        logging.getLogger("lavinmq.config").warning(
+            "ignoring unknown settings in %s: %s",
+            config.config_file,
+            ", ".join(sorted(config.extra)),
+        )
     tune_malloc()
     launcher = Launcher(config)
     try:

@@ -267,3 +267,11 @@ def test_unix_sockets_and_pidfile(broker_process: MakeProcess, tmp_path: Path) -
     assert broker.terminate() == 0
     assert not pidfile.exists()
     shutil.rmtree(sockets, ignore_errors=True)
+
+
+def test_unknown_ini_settings_are_reported(broker_process: MakeProcess) -> None:
+    broker = broker_process(ini={"main": {"log_levle": "debug"}, "clustering": {"enabled": "true"}})
+    broker.start()
+    wait_until(lambda: "ignoring unknown settings" in broker.log_text(), what="the warning")
+    assert "clustering.enabled, main.log_levle" in broker.log_text()
+    assert broker.terminate() == 0
