@@ -105,10 +105,8 @@ class BatchPublishHandlers(PublishHandlers):
             if persistent and q.durable:
                 q.request_sync()
                 needs_sync = True
-            if q.congested:
-                q.hold_publisher(conn)
-            elif q.ack_gated:
-                conn.read_less()
+            if q.congested or q.ack_gated:
+                q.throttle(conn)
             if stored < len(records):
                 break
         return needs_sync, stored

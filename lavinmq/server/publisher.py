@@ -130,10 +130,8 @@ class PublishHandlers(ChannelState):
                 if persistent and q.durable:
                     q.request_sync()
                     needs_sync = True
-                if q.congested:
-                    q.hold_publisher(self.conn)
-                elif q.ack_gated:
-                    self.conn.read_less()
+                if q.congested or q.ack_gated:
+                    q.throttle(self.conn)
         except StoreFullError as exc:
             self.store_full(exc)
             return None

@@ -237,11 +237,17 @@ class DeliveryMixin:
         if time.monotonic() - self._last_used > POLL_IDLE:
             self.ack_gated = False
 
-    def hold_publisher(self, publisher: Any) -> None:
-        """Pause reading ``publisher`` (a connection) until this queue catches up."""
-        if publisher not in self._flow_waiters:
-            self._flow_waiters = {publisher, *self._flow_waiters}  # rare: a copy is fine
-            publisher.pause_reading_for(self)
+    def throttle(self, publisher: Any) -> None:
+        """Slow down ``publisher`` (a connection that just published here) as this queue's
+        flow state asks: not read until the queue catches up while it is ``congested``,
+        read in short slices while it is ``ack_gated``. Publish paths call it only when
+        one of the two is set (two slot reads per message instead of a call)."""
+        if self.congested:
+            if publisher not in self._flow_waiters:
+                self._flow_waiters = {publisher, *self._flow_waiters}  # rare: a copy is fine
+                publisher.pause_reading_for(self)
+        elif self.ack_gated:
+            publisher.read_less()
 
     def _release_publishers(self) -> None:
         waiters, self._flow_waiters = self._flow_waiters, NO_WAITERS
