@@ -52,12 +52,22 @@ def channel_rows(request: web.Request) -> list[dict[str, Any]]:
     ]
 
 
-def _connection(request: web.Request) -> Any:
-    name = request.match_info["name"]
+def _connection(request: web.Request, key: str = "name") -> Any:
+    name = request.match_info[key]
     for conn in visible_connections(request):
         if conn.name == name:
             return conn
     raise not_found(f"connection '{name}' not found")
+
+
+def _refuse_unless_own(request: web.Request, user_name: str, what: str) -> None:
+    if user_name != user_of(request).name and not is_admin(request):
+        raise access_refused(f"only administrators may {what} other users' connections")
+
+
+def _force_close(request: web.Request, conn: Any) -> None:
+    reason = request.headers.get("X-Reason", "Closed via management plugin")
+    conn.close_by_server(ConnectionForced.reply_code, f"CONNECTION_FORCED - {reason}")
 
 
 @routes.get("/api/connections")
@@ -74,10 +84,8 @@ async def get_connection(request: web.Request) -> web.Response:
 @routes.delete("/api/connections/{name}")
 async def close_connection(request: web.Request) -> web.Response:
     conn = _connection(request)
-    if conn.user_name != user_of(request).name and not is_admin(request):
-        raise access_refused("only administrators may close other users' connections")
-    reason = request.headers.get("X-Reason", "Closed via management plugin")
-    conn.close_by_server(ConnectionForced.reply_code, f"CONNECTION_FORCED - {reason}")
+    _refuse_unless_own(request, conn.user_name, "close")
+    _force_close(request, conn)
     return no_content()
 
 
@@ -94,12 +102,10 @@ async def user_connections(request: web.Request) -> web.Response:
 async def close_user_connections(request: web.Request) -> web.Response:
     """Close every connection of one user (yourself, or anyone as an administrator)."""
     username = request.match_info["username"]
-    if username != user_of(request).name and not is_admin(request):
-        raise access_refused("only administrators may close other users' connections")
-    reason = request.headers.get("X-Reason", "Closed via management plugin")
+    _refuse_unless_own(request, username, "close")
     for conn in list(broker_of(request).connections.values()):
         if conn.user_name == username:
-            conn.close_by_server(ConnectionForced.reply_code, f"CONNECTION_FORCED - {reason}")
+            _force_close(request, conn)
     return no_content()
 
 
@@ -138,20 +144,12 @@ async def cancel_consumer(request: web.Request) -> web.Response:
     """Cancel one consumer (LavinMQ's API): 204, or 404 when it is not there."""
     vhost = vhost_of(request)
     info = request.match_info
-    conn = next(
-        (
-            c
-            for c in visible_connections(request)
-            if c.name == info["connection"] and c.vhost_name == vhost.name
-        ),
-        None,
-    )
-    channel = None if conn is None else getattr(conn, "channels", {}).get(_number(info["channel"]))
+    conn = _connection(request, "connection")
+    channel = conn.channels.get(_number(info["channel"])) if conn.vhost_name == vhost.name else None
     consumer = None if channel is None else channel.consumers.get(info["consumer_tag"])
-    if conn is None or consumer is None:
+    if consumer is None:
         raise not_found(f"consumer '{info['consumer_tag']}' not found")
-    if conn.user_name != user_of(request).name and not is_admin(request):
-        raise access_refused("only administrators may cancel other users' consumers")
+    _refuse_unless_own(request, conn.user_name, "cancel consumers on")
     consumer.cancel()
     return no_content()
 
